@@ -1,0 +1,8 @@
+"""archdemo: four classic neural architectures, each on the task it is made for.
+
+The package is layered so that data flows one way:
+``app.py -> service -> (registry, hub, processing) -> models``.
+Nothing here imports gradio, touches the network or loads weights at import time.
+"""
+
+__version__ = "0.1.0"

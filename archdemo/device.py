@@ -1,0 +1,24 @@
+"""Which device runs the models: CUDA when available, else CPU; ``ARCHDEMO_DEVICE`` overrides."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+
+def pick_device(requested: str | None = None) -> torch.device:
+    """``requested`` or $ARCHDEMO_DEVICE ('cpu', 'cuda', 'cuda:1'); default cuda if it works, else cpu."""
+    name = requested or os.environ.get("ARCHDEMO_DEVICE") or ""
+    if name:
+        device = torch.device(name)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"{name} was asked for but CUDA is not available on this machine")
+        return device
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def describe(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"CUDA ({torch.cuda.get_device_name(device)})"
+    return f"CPU ({torch.get_num_threads()} threads)"

