@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import sys
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,12 +96,24 @@ def fetch(source: WeightsSource, filename: str) -> Path:
         raise WeightsError(f"Hub repo {source.location} not found (or it is private)") from None
     except RevisionNotFoundError:
         raise WeightsError(f"revision {source.revision} not found in Hub repo {source.location}") from None
+    except LocalEntryNotFoundError as e:  # before EntryNotFoundError: it is a subclass of it
+        raise WeightsError(f"cannot reach the Hub for {source} and it is not in the local cache ({e})") from None
     except EntryNotFoundError:
         raise WeightsError(f"{filename} not found in Hub repo {source.location}@{source.revision}") from None
-    except LocalEntryNotFoundError as e:
-        raise WeightsError(f"cannot reach the Hub for {source} and it is not in the local cache ({e})") from None
     except (HfHubHTTPError, OSError) as e:
         raise WeightsError(f"Hub download of {filename} from {source} failed: {e}") from None
+    except ValueError as e:  # HFValidationError: a repo id or revision huggingface_hub refuses
+        raise WeightsError(f"{source}: {e}") from None
+    except Exception as e:
+        # huggingface_hub >= 1.0 talks httpx (httpx2 in 2.x), whose transport errors are not OSErrors.
+        if not isinstance(e, _http_errors()):
+            raise
+        raise WeightsError(f"Hub download of {filename} from {source} failed: {type(e).__name__}: {e}") from None
+
+
+def _http_errors() -> tuple[type[BaseException], ...]:
+    found = (getattr(sys.modules.get(m), "HTTPError", None) for m in ("httpx2", "httpx"))
+    return tuple(e for e in found if isinstance(e, type))
 
 
 def config_to_dict(config: object) -> dict:

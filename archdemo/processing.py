@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -269,3 +270,31 @@ def add_noise(images: np.ndarray, kind: str, level: float, rng: np.random.Genera
                 img[top : top + side, left : left + side] = 0.0
         x = flat.reshape(x.shape)
     return np.clip(x, 0.0, 1.0)
+
+
+# ---------------------------------------------------------------- files
+
+ALLOWED_FORMATS = {"PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF"}
+
+
+def load_image_file(path: str) -> Image.Image:
+    """Open an uploaded file as an image, refusing non-images and oversized ones before decoding."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size check below decides
+            img = Image.open(path)
+    except FileNotFoundError:
+        raise InputError("The uploaded file could not be found; please upload it again.") from None
+    except (Image.UnidentifiedImageError, OSError, ValueError):
+        raise InputError("That file is not an image this app can read (use PNG, JPEG, GIF, WebP, BMP or TIFF).") from None
+    except Image.DecompressionBombError:
+        raise InputError("The image is too large to open safely.") from None
+    if img.format not in ALLOWED_FORMATS:
+        raise InputError(f"{img.format} images are not supported (use PNG, JPEG, GIF, WebP, BMP or TIFF).")
+    check_image_size(*img.size)  # from the header, before any pixel is decoded
+    try:
+        img.seek(0)  # animated images: the first frame
+        img.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise InputError("The image file is truncated or corrupt; please upload it again.") from None
+    return img

@@ -28,6 +28,7 @@ class SentimentTransformerConfig:
     pad_id: int = 0  # id of [PAD]
     unk_id: int = 1  # id of [UNK]
     cls_id: int = 2  # id of [CLS], always at position 0
+    pooling: str = "cls"  # "cls": classify the [CLS] state; "mean": the mean of all real positions' states
 
 
 def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
@@ -118,4 +119,11 @@ class SentimentTransformer(nn.Module):
         # ids: (B, T) = [CLS] w1 .. wn [PAD]..; lengths unused (the mask comes from pad_id) but kept
         # so both text models share one call signature.
         states, _ = self.encode(ids)
-        return self.head(states[:, 0])  # (B, num_labels) logits from the [CLS] position
+        return self.head(self.pool(states, ids))  # (B, num_labels)
+
+    def pool(self, states: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """(B, T, C) final states -> (B, C): the [CLS] state, or the mean over real (non-pad) positions."""
+        if self.config.pooling == "cls":
+            return states[:, 0]
+        real = (ids != self.config.pad_id).unsqueeze(-1).to(states.dtype)  # (B, T, 1)
+        return (states * real).sum(1) / real.sum(1)

@@ -41,14 +41,25 @@ def fit(
     cfg: TrainConfig,
     desc: str,
     on_epoch_end: Callable[[nn.Module, int], str] | None = None,
+    lr_scale: dict[str, float] | None = None,
 ) -> nn.Module:
     """Train ``model`` in place for cfg.epochs; ``batches(epoch)`` yields steps_per_epoch batches."""
-    decay = [p for n, p in model.named_parameters() if p.ndim > 1 and "embedding" not in n]
-    other = [p for n, p in model.named_parameters() if not (p.ndim > 1 and "embedding" not in n)]
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": other, "weight_decay": 0.0}], lr=cfg.lr
+    # Weight decay on matrices only (not biases, norms or embeddings); ``lr_scale`` slows down
+    # parameters whose name starts with a given prefix (e.g. pretrained embeddings).
+    scales = lr_scale or {}
+    groups: dict[tuple[float, bool], list[nn.Parameter]] = {}
+    for n, p in model.named_parameters():
+        if p.requires_grad:
+            scale = next((v for k, v in scales.items() if n.startswith(k)), 1.0)
+            groups.setdefault((scale, p.ndim > 1 and "embedding" not in n), []).append(p)
+    param_groups = [
+        {"params": ps, "lr": cfg.lr * scale, "weight_decay": cfg.weight_decay if decays else 0.0}
+        for (scale, decays), ps in groups.items()
+    ]
+    opt = torch.optim.AdamW(param_groups, lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=[g["lr"] for g in param_groups], total_steps=cfg.epochs * steps_per_epoch
     )
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
     for epoch in range(cfg.epochs):
         model.train()
         start, total, count = time.time(), 0.0, 0

@@ -64,7 +64,14 @@ def _pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor
 
 
 def train_text(
-    name: str, data_dir: str | None, device: torch.device, epochs: int | None = None, seed: int = 0
+    name: str,
+    data_dir: str | None,
+    device: torch.device,
+    epochs: int | None = None,
+    seed: int = 0,
+    freeze_embeddings: bool = False,
+    overrides: dict | None = None,
+    embedding_lr_scale: float = 1.0,
 ) -> SentimentRNN | SentimentTransformer:
     seed_everything(seed)
     texts, labels = load_sst2("train", data_dir)
@@ -72,15 +79,19 @@ def train_text(
     tokens = [tokenize(t) for t in texts]
     vocab, vectors = build_vocab(tokens, load_glove())
     if name == "rnn":
-        config = SentimentRNNConfig(vocab=vocab)
+        config = SentimentRNNConfig(vocab=vocab, **(overrides or {}))
         model = SentimentRNN(config)
-        cfg = TrainConfig(epochs=epochs or 6, lr=3e-3, weight_decay=1e-4, seed=seed)
+        cfg = TrainConfig(epochs=epochs or 3, lr=3e-3, weight_decay=1e-4, seed=seed)
     else:
-        config = SentimentTransformerConfig(vocab=vocab)
+        config = SentimentTransformerConfig(vocab=vocab, **(overrides or {}))
         model = SentimentTransformer(config)
         cfg = TrainConfig(epochs=epochs or 8, lr=1e-3, weight_decay=1e-2, seed=seed)
     with torch.no_grad():
         model.embedding.weight.copy_(torch.from_numpy(vectors))
+    if freeze_embeddings:
+        # 20,000 x 50 free numbers memorise SST-2's phrases; fixed GloVe vectors generalise better,
+        # and they keep typed words that never occur in SST-2 in the same space as the ones that do.
+        model.embedding.weight.requires_grad_(False)
     model.to(device)
     tok = Tokenizer(vocab, config.unk_id, config.max_len, getattr(config, "cls_id", None))
     index = tok.index
@@ -110,4 +121,5 @@ def train_text(
         return f"dev accuracy {(pred == dev_labels).mean():.4f}"
 
     steps = sum(math.ceil(len(range(i, min(i + bs * 50, len(rows)))) / bs) for i in range(0, len(rows), bs * 50))
-    return fit(model, batches, steps, loss_fn, cfg, name, report)
+    scale = {"embedding": embedding_lr_scale} if embedding_lr_scale != 1.0 else None
+    return fit(model, batches, steps, loss_fn, cfg, name, report, lr_scale=scale)

@@ -1,0 +1,163 @@
+"""The backend the UI and the API call: device, model cache, one method per task.
+
+Plain Python and numpy in and out; no gradio. Bad input raises ``InputError`` with a message for
+the user. Models are loaded once (lazily or by ``warm_up``) and shared read-only by every session.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from archdemo import processing as P
+from archdemo.device import describe, pick_device
+from archdemo.hub import WeightsError, WeightsSource, default_source, load_model
+from archdemo.registry import MODELS, get_spec
+
+log = logging.getLogger("archdemo.service")
+TEXT_MODELS = ("rnn", "transformer")
+
+
+@dataclass
+class SentimentResult:
+    answer: dict  # the API's shape: {"label": ..., "probabilities": {...}}
+    tokens: list[str]  # what the model read ([CLS] included for the Transformer)
+    notices: list[str] = field(default_factory=list)  # truncation, unknown words: shown to the user
+
+
+@dataclass
+class DenoiseResult:
+    clean: np.ndarray  # (28, 28) float32 in [0, 1]: the digit as the models see it
+    noisy: np.ndarray
+    denoised: np.ndarray
+    metrics: dict  # {"psnr_noisy": dB, "psnr_denoised": dB}
+
+
+class ArchDemoService:
+    def __init__(self, device: str | torch.device | None = None, sources: dict[str, WeightsSource] | None = None):
+        self.device = pick_device(str(device) if device is not None else None)
+        self._sources = dict(sources or {})
+        self._models: dict[str, nn.Module] = {}
+        self._tokenizers: dict[str, P.Tokenizer] = {}
+        self._loaded_from: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ models
+
+    @property
+    def device_label(self) -> str:
+        return describe(self.device)
+
+    def source(self, name: str) -> WeightsSource:
+        return self._sources.get(name) or default_source(get_spec(name))
+
+    def model(self, name: str) -> nn.Module:
+        model = self._models.get(name)
+        if model is None:
+            with self._lock:
+                if name not in self._models:
+                    source = self.source(name)
+                    self._models[name] = load_model(name, source, self.device)
+                    self._loaded_from[name] = str(source)
+                model = self._models[name]
+        return model
+
+    def loaded_from(self) -> dict[str, str]:
+        return dict(self._loaded_from)
+
+    def tokenizer(self, name: str) -> P.Tokenizer:
+        tok = self._tokenizers.get(name)
+        if tok is None:
+            c = self.model(name).config
+            tok = P.Tokenizer(c.vocab, c.unk_id, c.max_len, getattr(c, "cls_id", None))
+            self._tokenizers[name] = tok
+        return tok
+
+    def warm_up(self) -> None:
+        """Load every model and run each once, so the first user does not pay for it."""
+        for name in MODELS:
+            self.model(name)
+        blank = np.zeros((28, 28), np.float32)
+        blank[6:22, 13:15] = 1.0
+        self.classify_batch(blank[None])
+        self.denoise_batch(blank[None])
+        for name in TEXT_MODELS:
+            self.sentiment(name, "a fine warm-up sentence")
+
+    # ------------------------------------------------------------ CNN
+
+    @torch.inference_mode()
+    def classify_batch(self, digits: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) in [0, 1] -> (N, 10) class probabilities."""
+        model = self.model("cnn")
+        c = model.config
+        x = torch.as_tensor(digits, dtype=torch.float32, device=self.device)[:, None]
+        return model((x - c.mean) / c.std).softmax(-1).float().cpu().numpy()
+
+    def classify_digit(self, image: np.ndarray | None) -> dict:
+        """Any drawing or upload -> {"label": "7", "probabilities": {"0": p0, ..., "9": p9}}."""
+        digit = P.prepare_digit(image)
+        probs = self.classify_batch(digit[None])[0]
+        return P.label_dict(probs, self.model("cnn").config.labels)
+
+    # ------------------------------------------------------------ autoencoder
+
+    @torch.inference_mode()
+    def denoise_batch(self, noisy: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) in [0, 1] -> (N, 28, 28) denoised, in [0, 1]."""
+        x = torch.as_tensor(noisy, dtype=torch.float32, device=self.device)[:, None]
+        return self.model("autoencoder")(x)[:, 0].float().cpu().numpy()
+
+    def denoise_digit(self, image: np.ndarray | None, noise_level: float, kind: str = "gaussian", seed: int = 0) -> DenoiseResult:
+        clean = P.prepare_digit(image)
+        noisy = P.add_noise(clean, kind, _number(noise_level, "noise level"), np.random.default_rng(seed))
+        denoised = self.denoise_batch(noisy[None])[0]
+        metrics = {"psnr_noisy": round(P.psnr(clean, noisy), 2), "psnr_denoised": round(P.psnr(clean, denoised), 2)}
+        return DenoiseResult(clean, noisy, denoised, metrics)
+
+    # ------------------------------------------------------------ text
+
+    def _check_text_model(self, name: str) -> None:
+        if name not in TEXT_MODELS:
+            raise ValueError(f"{name!r} is not a text model; choose one of {TEXT_MODELS}")
+
+    @torch.inference_mode()
+    def sentiment_batch(self, name: str, ids: list[list[int]]) -> np.ndarray:
+        """Token id lists -> (N, 2) probabilities [negative, positive]."""
+        self._check_text_model(name)
+        model = self.model(name)
+        lengths = torch.tensor([len(r) for r in ids])
+        batch = torch.full((len(ids), int(lengths.max())), model.config.pad_id, dtype=torch.long)
+        for i, r in enumerate(ids):
+            batch[i, : len(r)] = torch.tensor(r)
+        return model(batch.to(self.device), lengths.to(self.device)).softmax(-1).float().cpu().numpy()
+
+    def sentiment(self, name: str, text: str) -> SentimentResult:
+        self._check_text_model(name)
+        enc = self.tokenizer(name).encode(text)
+        probs = self.sentiment_batch(name, [enc.ids])[0]
+        labels = self.model(name).config.labels
+        answer = P.label_dict(probs, labels)
+        answer["probabilities"] = {"positive": answer["probabilities"]["positive"],
+                                   "negative": answer["probabilities"]["negative"]}
+        notices = []
+        if enc.truncated:
+            notices.append(f"The text was cut to its first {len(enc.ids)} tokens ({enc.truncated} more were ignored).")
+        words = len(enc.tokens) - (1 if enc.tokens and enc.tokens[0] == "[CLS]" else 0)
+        if enc.unknown:
+            notices.append(f"{enc.unknown} of {words} tokens are not in the model's vocabulary and were read as unknown.")
+        return SentimentResult(answer, enc.tokens, notices)
+
+
+def _number(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise P.InputError(f"The {what} must be a number, got {type(value).__name__}.")
+    return float(value)
+
+
+__all__ = ["ArchDemoService", "DenoiseResult", "SentimentResult", "WeightsError"]

@@ -1,0 +1,83 @@
+"""Shared fixtures: the service on the bundled weights, paths to data, a launched app."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def data_dir() -> Path | None:
+    for candidate in (os.environ.get("ARCHDEMO_DATA_DIR"), ROOT.parent / "shared" / "data"):
+        if candidate and (Path(candidate) / "MNIST" / "raw").is_dir():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def data() -> Path:
+    d = data_dir()
+    if d is None:
+        pytest.skip("MNIST/SST-2 files not found: set ARCHDEMO_DATA_DIR")
+    return d
+
+
+@pytest.fixture(scope="session")
+def service():
+    from archdemo.service import ArchDemoService
+
+    return ArchDemoService(device="cpu")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The app started as a user starts it (python app.py), on a free loopback port.
+
+    ARCHDEMO_TEST_URL points the tests at an app that is already running instead.
+    """
+    if os.environ.get("ARCHDEMO_TEST_URL"):
+        yield os.environ["ARCHDEMO_TEST_URL"]
+        return
+    port = free_port()
+    env = {**os.environ, "ARCHDEMO_DEVICE": "cpu", "PYTHONUNBUFFERED": "1"}
+    log = open(ROOT / "tests" / ".app.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    import urllib.request
+
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited early: {(ROOT / 'tests' / '.app.log').read_text()[-3000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("app did not start within 120 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()

@@ -1,0 +1,92 @@
+"""The launched app answers its documented API through gradio_client, and bad input gets clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+DIGITS = Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "digits"
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+def test_api_lists_exactly_the_documented_endpoints(client):
+    api = client.view_api(print_info=False, return_format="dict")
+    names = set(api["named_endpoints"])
+    assert names == {"/classify_digit", "/denoise_digit", "/rnn_sentiment", "/transformer_sentiment"}
+    params = api["named_endpoints"]["/denoise_digit"]["parameters"]
+    assert [p["parameter_name"] for p in params] == ["image", "noise_level"]
+
+
+def test_classify_digit(client):
+    from gradio_client import handle_file
+
+    result = client.predict(handle_file(str(DIGITS / "7.png")), api_name="/classify_digit")
+    assert result["label"] == "7"
+    assert set(result["probabilities"]) == {str(d) for d in range(10)}
+    assert result["probabilities"]["7"] > 0.9
+
+
+def test_classify_black_on_white_large_upload(client, tmp_path):
+    from gradio_client import handle_file
+
+    digit = np.asarray(Image.open(DIGITS / "3.png").resize((600, 600)))
+    path = tmp_path / "three.png"
+    Image.fromarray(255 - digit).save(path)
+    assert client.predict(handle_file(str(path)), api_name="/classify_digit")["label"] == "3"
+
+
+def test_denoise_digit(client):
+    from gradio_client import handle_file
+
+    noisy, denoised, metrics = client.predict(handle_file(str(DIGITS / "2.png")), 0.5, api_name="/denoise_digit")
+    assert Image.open(noisy).size == (28, 28) and Image.open(denoised).size == (28, 28)
+    assert metrics["psnr_denoised"] > metrics["psnr_noisy"]
+
+
+@pytest.mark.parametrize("endpoint", ["/rnn_sentiment", "/transformer_sentiment"])
+def test_sentiment(client, endpoint):
+    pos = client.predict("An absolute delight from start to finish.", api_name=endpoint)
+    neg = client.predict("Tedious, ugly and far too long.", api_name=endpoint)
+    assert pos["label"] == "positive" and neg["label"] == "negative"
+    assert set(pos["probabilities"]) == {"positive", "negative"}
+
+
+def bad_file(tmp_path: Path, kind: str) -> str:
+    path = tmp_path / f"{kind}.png"
+    if kind == "text":
+        path.write_text("this is not an image")
+    elif kind == "blank":
+        Image.new("L", (64, 64)).save(path)
+    elif kind == "huge":
+        Image.new("L", (10_000, 10_000)).save(path)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "endpoint,args,message",
+    [
+        ("/classify_digit", ("file:text",), "not an image"),
+        ("/classify_digit", ("file:blank",), "blank"),
+        ("/classify_digit", ("file:huge",), "10000x10000"),
+        ("/rnn_sentiment", ("",), "empty"),
+        ("/transformer_sentiment", ("x" * 100_000,), "100,000 characters"),
+        ("/transformer_sentiment", ("😀🎉",), "no words"),
+    ],
+)
+def test_bad_input_gets_a_clear_error_and_the_app_keeps_serving(client, tmp_path, endpoint, args, message):
+    from gradio_client import handle_file
+
+    args = tuple(handle_file(bad_file(tmp_path, a[5:])) if isinstance(a, str) and a.startswith("file:") else a for a in args)
+    with pytest.raises(Exception, match=message) as info:
+        client.predict(*args, api_name=endpoint)
+    assert "Traceback" not in str(info.value)
+    assert client.predict("A fine film.", api_name="/rnn_sentiment")["label"] in ("positive", "negative")

@@ -1,0 +1,107 @@
+"""A real browser (headless Chromium via Playwright) uses the app the way a visitor does."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.skip("chromium is not installed (tests/run.sh installs it)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = ctx.new_page()
+    pg.goto(app_url)
+    pg.wait_for_selector("#cnn-sketchpad canvas", timeout=30_000)
+    yield pg
+    ctx.close()
+
+
+def draw(page, selector: str, strokes: list[list[tuple[float, float]]]) -> None:
+    """Draw strokes given in [-1, 1] coordinates around the centre of the editor's canvas."""
+    box = page.locator(f"{selector} canvas").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    r = min(box["width"], box["height"]) * 0.35
+    for stroke in strokes:
+        page.mouse.move(cx + stroke[0][0] * r, cy + stroke[0][1] * r)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(cx + x * r, cy + y * r, steps=4)
+        page.mouse.up()
+
+
+SEVEN = [[(-0.6, -0.8), (0.6, -0.8), (-0.1, 0.9)]]
+ONE = [[(0.05, -0.9), (0.0, 0.9)]]
+
+
+def test_cnn_tab_is_ready_to_draw_and_predicts_while_drawing(page):
+    # No click on a tool first: the brush is active when the page loads.
+    assert page.locator("#cnn-sketchpad").get_by_text("select the draw tool").count() == 0
+    draw(page, "#cnn-sketchpad", SEVEN)
+    prediction = page.locator("#cnn-prediction h2, #cnn-prediction .output-class").first
+    prediction.wait_for(timeout=15_000)
+    page.wait_for_function(
+        "() => { const e = document.querySelector('#cnn-prediction'); return e && /\\b7\\b/.test(e.innerText); }",
+        timeout=15_000,
+    )
+    text = page.locator("#cnn-prediction").inner_text()
+    lines = [line.strip() for line in text.splitlines() if line.strip() and line.strip() != "Prediction"]
+    assert lines[0] == "7", text
+    assert text.count("%") == 10  # every class's probability is shown
+    page.locator("#cnn-clear").click()
+    page.wait_for_function("() => !/%/.test(document.querySelector('#cnn-prediction').innerText)", timeout=10_000)
+    draw(page, "#cnn-sketchpad", ONE)
+    page.wait_for_function(
+        "() => /Prediction\\s+1\\b/.test(document.querySelector('#cnn-prediction').innerText)", timeout=15_000
+    )
+
+
+def test_text_tabs_answer_as_you_type(page):
+    for name in ("rnn", "transformer"):
+        page.get_by_role("tab", name="RNN" if name == "rnn" else "Transformer").click()
+        box = page.locator(f"#{name}-input textarea")
+        box.fill("A beautiful and moving film.")
+        page.wait_for_function(
+            f"() => /positive/.test(document.querySelector('#{name}-prediction').innerText)", timeout=15_000
+        )
+        box.fill("A dull and lifeless film.")
+        page.wait_for_function(
+            f"() => /Sentiment\\s+negative/.test(document.querySelector('#{name}-prediction').innerText)",
+            timeout=15_000,
+        )
+
+
+def test_autoencoder_tab_shows_clean_noisy_denoised(page):
+    page.get_by_role("tab", name="Autoencoder").click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('#ae-clean img, #ae-noisy img, #ae-output img').length === 3", timeout=20_000
+    )
+    assert "PSNR" in page.locator("#ae-metrics").inner_text()
+
+
+def test_device_is_shown(page):
+    assert "Models run on" in page.locator("#device-line").inner_text()

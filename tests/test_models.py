@@ -1,0 +1,136 @@
+"""Every registered model: builds, runs, saves and loads exactly; the Transformer's parts match references."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from archdemo.hub import load_model, save_pretrained
+from archdemo.registry import MODELS
+from archdemo.models.transformer import SelfAttention, SentimentTransformer, SentimentTransformerConfig
+
+
+def example_input(name: str, model: torch.nn.Module) -> tuple:
+    g = torch.Generator().manual_seed(0)
+    if name in ("cnn", "autoencoder"):
+        return (torch.rand(3, 1, 28, 28, generator=g),)
+    c = model.config
+    ids = torch.randint(3, len(c.vocab), (3, 12), generator=g)
+    lengths = torch.tensor([12, 7, 1])
+    for i, n in enumerate(lengths):
+        ids[i, n:] = c.pad_id
+    if name == "transformer":
+        ids[:, 0] = c.cls_id
+    return ids, lengths
+
+
+def small(name: str) -> torch.nn.Module:
+    spec = MODELS[name]
+    extra = {"vocab": ["[PAD]", "[UNK]", "[CLS]", *[f"w{i}" for i in range(50)]]} if name in ("rnn", "transformer") else {}
+    torch.manual_seed(0)
+    return spec.model_cls(spec.config_cls(**extra)).eval()
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_builds_and_runs_without_nans(name):
+    model = small(name)
+    out = model(*example_input(name, model))
+    assert torch.isfinite(out).all()
+    if name == "autoencoder":
+        assert out.shape == (3, 1, 28, 28) and out.min() >= 0 and out.max() <= 1
+    else:
+        assert out.shape == (3, 10 if name == "cnn" else 2)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_save_load_round_trip_is_exact(name, tmp_path):
+    from archdemo.hub import WeightsSource
+
+    model = small(name)
+    x = example_input(name, model)
+    save_pretrained(model, tmp_path / name)
+    loaded = load_model(name, WeightsSource("dir", str(tmp_path / name)))
+    assert torch.equal(model(*x), loaded(*x))
+    assert loaded.config == model.config
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_bundled_weights_load_strictly_and_are_small(name):
+    from archdemo.hub import BUNDLED_DIR
+
+    model = load_model(name)
+    assert not model.training
+    for f in ("config.json", "model.safetensors", "README.md"):
+        path = BUNDLED_DIR / name / f
+        assert path.is_file(), f"{path} missing"
+        assert path.stat().st_size < 10_000_000, f"{path} is over Spaces' 10 MB limit"
+
+
+def test_attention_matches_torch_multihead_attention():
+    torch.manual_seed(0)
+    d, h = 16, 4
+    ours = SelfAttention(d, h, dropout=0.0).eval()
+    ref = torch.nn.MultiheadAttention(d, h, batch_first=True).eval()
+    with torch.no_grad():
+        ref.in_proj_weight.copy_(ours.qkv.weight)
+        ref.in_proj_bias.copy_(ours.qkv.bias)
+        ref.out_proj.weight.copy_(ours.out.weight)
+        ref.out_proj.bias.copy_(ours.out.bias)
+    x = torch.randn(2, 5, d)
+    pad = torch.tensor([[False] * 5, [False, False, False, True, True]])
+    y, w = ours(x, pad)
+    y_ref, w_ref = ref(x, x, x, key_padding_mask=pad, average_attn_weights=False)
+    torch.testing.assert_close(y, y_ref, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(w, w_ref, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(w.sum(-1), torch.ones(2, h, 5))
+    assert (w[1, :, :, 3:] == 0).all()  # nobody attends to padding
+
+
+def test_transformer_padding_does_not_change_the_answer():
+    model = small("transformer")
+    ids = torch.tensor([[2, 5, 6, 7]])
+    padded = torch.tensor([[2, 5, 6, 7, 0, 0, 0]])
+    torch.testing.assert_close(model(ids), model(padded), atol=1e-5, rtol=1e-5)
+
+
+def test_transformer_handles_every_length_up_to_max_len_and_refuses_beyond():
+    model = small("transformer")
+    n = model.config.max_len
+    for length in (1, 33, n):  # the article's version broke past 32 tokens
+        ids = torch.full((1, length), 5)
+        ids[0, 0] = model.config.cls_id
+        assert torch.isfinite(model(ids)).all()
+    with pytest.raises(ValueError, match="max_len"):
+        model(torch.full((1, n + 1), 5))
+
+
+def test_rnn_step_by_step_reading_ends_in_the_forward_answer():
+    model = small("rnn")
+    ids = torch.tensor([[5, 9, 11, 4]])
+    _, logits = model.read(ids)
+    torch.testing.assert_close(logits[:, -1], model(ids, torch.tensor([4])), atol=1e-5, rtol=1e-5)
+
+
+def test_sinusoidal_positions_are_bounded_and_distinct():
+    from archdemo.models.transformer import sinusoidal_positions
+
+    pe = sinusoidal_positions(512, 32)
+    assert pe.abs().max() <= 1.0
+    assert torch.cdist(pe, pe).add(torch.eye(512) * 10).min() > 0.1
+    assert math.isclose(pe[0, 1].item(), 1.0)
+
+
+def test_cnn_feature_maps_and_cam_shapes():
+    model = small("cnn")
+    x = torch.rand(2, 1, 28, 28)
+    feats = model.forward_features(x)
+    c = model.config.channels
+    assert [tuple(f.shape) for f in feats] == [(2, c[0], 14, 14), (2, c[1], 7, 7), (2, c[2], 7, 7)]
+    logits = model(x)
+    cls = logits.argmax(1)
+    cam = model.class_activation_map(feats[-1], cls)
+    assert cam.shape == (2, 7, 7)
+    # CAM is exact: its mean plus the bias is the class logit.
+    torch.testing.assert_close(cam.mean((1, 2)) + model.head.bias[cls], logits.gather(1, cls[:, None])[:, 0])
