@@ -194,7 +194,9 @@ def autoencoder_tab(service: ArchDemoService, demo: gr.Blocks) -> None:
                 )
                 level = gr.Slider(0, 1, value=0.5, step=0.05, label="Noise level", elem_id="ae-noise")
             with gr.Row():
-                clean_img = gr.Image(label="Clean (28x28)", elem_id="ae-clean", elem_classes="pixelated", interactive=False)
+                clean_img = gr.Image(
+                    label="Clean (28x28)", elem_id="ae-clean", elem_classes="pixelated", interactive=False
+                )
                 noisy_img = gr.Image(label="Noisy", elem_id="ae-noisy", elem_classes="pixelated", interactive=False)
                 out_img = gr.Image(label="Denoised", elem_id="ae-output", elem_classes="pixelated", interactive=False)
             metrics = gr.Markdown(elem_id="ae-metrics")
@@ -270,7 +272,11 @@ def text_tab(service: ArchDemoService, name: str) -> None:
     button.click(read, text, outputs, api_visibility="private")
     text.submit(read, text, outputs, api_visibility="private")
     text.change(
-        functools.partial(read, live=True), text, outputs, trigger_mode="always_last", show_progress="hidden",
+        functools.partial(read, live=True),
+        text,
+        outputs,
+        trigger_mode="always_last",
+        show_progress="hidden",
         api_visibility="private",
     )
 
@@ -349,13 +355,22 @@ def _load(path: str | None):
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     on_spaces = bool(os.environ.get("SPACE_ID"))
     p = argparse.ArgumentParser(description="Serve the archdemo app.")
-    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_spaces else "127.0.0.1"),
-                   help="address to bind (default: $GRADIO_SERVER_NAME or 127.0.0.1; 0.0.0.0 on Spaces)")
-    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-                   help="port (default: $GRADIO_SERVER_PORT or 7860)")
+    p.add_argument(
+        "--host",
+        default=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_spaces else "127.0.0.1"),  # noqa: S104 (Spaces needs it)
+        help="address to bind (default: $GRADIO_SERVER_NAME or 127.0.0.1; 0.0.0.0 on Spaces)",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        help="port (default: $GRADIO_SERVER_PORT or 7860)",
+    )
     p.add_argument("--share", action="store_true", help="also ask Gradio for a public share link")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: $ARCHDEMO_DEVICE, else cuda if available)")
-    p.add_argument("--weights", choices=["bundled", "hub"], help="where weights come from (default: $ARCHDEMO_WEIGHTS or bundled)")
+    p.add_argument(
+        "--weights", choices=["bundled", "hub"], help="where weights come from (default: $ARCHDEMO_WEIGHTS or bundled)"
+    )
     return p.parse_args(argv)
 
 
@@ -369,18 +384,22 @@ def main(argv: list[str] | None = None) -> None:
     log.info("models on %s, weights from %s", service.device_label, service.loaded_from())
     demo = build(service)
     demo.queue(default_concurrency_limit=4)
-    launch_kwargs = dict(server_name=args.host, server_port=args.port, css=CSS, js=BRUSH_ON_LOAD, max_file_size="10mb",
-                         footer_links=["api", "gradio"])
-    if args.share:
-        try:
-            demo.launch(share=True, **launch_kwargs)
-            return
-        except Exception as e:  # the tunnel needs a download and an outside connection
-            log.warning("could not create a public share link (%s); serving locally only", e)
-            demo.close()
-            demo = build(service)
-            demo.queue(default_concurrency_limit=4)
-    demo.launch(**launch_kwargs)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        css=CSS,
+        js=BRUSH_ON_LOAD,
+        max_file_size="10mb",
+        footer_links=["api", "gradio"],
+        prevent_thread_lock=True,
+    )
+    if args.share and not demo.share_url:
+        # Gradio prints its own hint; this line says what it means for the person running the app.
+        log.warning(
+            "no public share link could be created (it needs internet access); still serving at %s", demo.local_url
+        )
+    demo.block_thread()
 
 
 if __name__ == "__main__":

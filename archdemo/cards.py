@@ -21,7 +21,11 @@ _DETAILS = {
         "about": "A convolutional denoising autoencoder: conv encoder -> 32-number bottleneck -> "
         "transposed-conv decoder. Trained to map MNIST digits corrupted by Gaussian noise, "
         "salt-and-pepper noise or a blanked patch back to the clean digit.",
-        "metric": ("psnr", "psnr_denoised", "Mean per-image PSNR (dB) on the MNIST test digits, Gaussian noise sigma 0.5"),
+        "metric": (
+            "psnr",
+            "psnr_denoised",
+            "Mean per-image PSNR (dB) on the MNIST test digits, Gaussian noise sigma 0.5",
+        ),
     },
     "rnn": {
         "dataset": ("glue", "SST-2 (GLUE)"),
@@ -71,7 +75,9 @@ def model_card(name: str, metrics: dict | None) -> str:
             *(["      config: sst2", "      split: validation"] if dataset_id == "glue" else ["      split: test"]),
             "    metrics:",
             f"    - type: {metric_type}",
-            f"      value: {metrics[metric_key]:.4f}" if metric_type == "accuracy" else f"      value: {metrics[metric_key]:.2f}",
+            f"      value: {metrics[metric_key]:.4f}"
+            if metric_type == "accuracy"
+            else f"      value: {metrics[metric_key]:.2f}",
             f"      name: {metric_name}",
         ]
     lines += ["---", "", f"# archdemo {spec.title}: {spec.model_cls.__name__}", "", d["about"], ""]

@@ -35,8 +35,8 @@ def evaluate(service: ArchDemoService, data_dir: str | None, limit: int | None =
     noisy = add_noise(clean, "gaussian", SIGMA, np.random.default_rng(0))
     denoised = np.concatenate([service.denoise_batch(noisy[i : i + BATCH]) for i in range(0, len(noisy), BATCH)])
     results["autoencoder"] = {
-        "psnr_noisy": round(float(np.mean([psnr(c, n) for c, n in zip(clean, noisy)])), 2),
-        "psnr_denoised": round(float(np.mean([psnr(c, d) for c, d in zip(clean, denoised)])), 2),
+        "psnr_noisy": round(float(np.mean([psnr(c, n) for c, n in zip(clean, noisy, strict=True)])), 2),
+        "psnr_denoised": round(float(np.mean([psnr(c, d) for c, d in zip(clean, denoised, strict=True)])), 2),
         "sigma": SIGMA,
         "n": len(clean),
     }

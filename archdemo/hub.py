@@ -135,7 +135,9 @@ def config_from_dict(spec: ModelSpec, data: dict, origin: str) -> object:
         want = typing.get_origin(hints[key]) or hints[key]
         if want is tuple and isinstance(value, list):
             values[key] = tuple(value)
-        elif want in (int, float, str, list) and not isinstance(values[key], want if want is not float else (int, float)):
+        elif want in (int, float, str, list) and not isinstance(
+            values[key], want if want is not float else (int, float)
+        ):
             raise WeightsError(f"{origin}: field {key!r} should be {want.__name__}, got {type(value).__name__}")
     try:
         return spec.config_cls(**values)

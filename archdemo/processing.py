@@ -52,7 +52,8 @@ def to_grayscale_ink(image: np.ndarray | Image.Image) -> np.ndarray:
     elif np.issubdtype(a.dtype, np.integer):
         a = a.astype(np.float32) / float(np.iinfo(a.dtype).max)
     elif np.issubdtype(a.dtype, np.floating):
-        a = a.astype(np.float32)
+        with np.errstate(over="ignore"):
+            a = a.astype(np.float32)
         if not np.isfinite(a).all():
             raise InputError("The image contains NaN or infinite values.")
         if a.size and a.max() > 1.0:
@@ -65,8 +66,17 @@ def to_grayscale_ink(image: np.ndarray | Image.Image) -> np.ndarray:
         if a.shape[2] == 4:
             alpha = a[:, :, 3]
             if np.median(_border(alpha)) < 0.5:
-                # Strokes on a transparent canvas (the sketchpad): whatever was painted is ink.
-                return alpha.astype(np.float32)
+                # Strokes on a transparent canvas (the sketchpad), or a digit cut out of its background
+                # (a palette PNG or GIF with a transparent colour): ink is the painted pixels' contrast,
+                # light strokes or dark ones, so 1-bit transparency keeps the digit's antialiasing.
+                painted = alpha > 0.5
+                if not painted.any():
+                    return alpha.astype(np.float32)
+                contrast = rgb if float(np.median(rgb[painted])) > 0.5 else 1.0 - rgb
+                top = float(contrast[painted].max())
+                if top < MIN_INK:  # strokes in the canvas colour: only alpha tells them apart
+                    return alpha.astype(np.float32)
+                return (alpha * np.clip(contrast / top, 0.0, 1.0)).astype(np.float32)
             rgb = rgb * alpha + (1.0 - alpha)  # composite over white
         a = rgb
     if np.median(_border(a)) > 0.5:  # light background: dark ink
@@ -121,10 +131,13 @@ def mnist_style(ink: np.ndarray, size: int = 28, box: int = 20) -> np.ndarray:
     h, w = crop.shape
     scale = box / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    resized = np.asarray(
-        Image.fromarray((crop * 255).astype(np.uint8)).resize((nw, nh), Image.Resampling.LANCZOS),
-        dtype=np.float32,
-    ) / 255.0
+    resized = (
+        np.asarray(
+            Image.fromarray((crop * 255).astype(np.uint8)).resize((nw, nh), Image.Resampling.LANCZOS),
+            dtype=np.float32,
+        )
+        / 255.0
+    )
     out = np.zeros((size, size), dtype=np.float32)
     total = resized.sum()
     if total <= 0:
@@ -148,11 +161,25 @@ def prepare_digit(image: np.ndarray | Image.Image | None) -> np.ndarray:
 
 # ---------------------------------------------------------------- text
 
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "`": "'",
-                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
-                         "\u2013": "-", "\u2014": "--", "\u2026": "..."})
-_CLITICS = re.compile(r"(?i)([a-z])(n't)\b|([a-z0-9])('s|'re|'ve|'ll|'d|'m)\b")
-_TOKEN = re.compile(r"\.\.\.|--|``|''|n't|'(?:s|re|ve|ll|d|m)\b|[^\W_]+(?:[-'.][^\W_]+)*|\S")
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+        "\u2013": "-",
+        "\u2014": "--",
+        "\u2026": "...",
+    }
+)
+_BACKTICKS = re.compile(r"`+")
+_END = r"(?![^\W_])"  # the end of a word as _TOKEN sees words (\b would treat "_" as part of one)
+_CLITICS = re.compile(rf"(?i)([a-z])(n't){_END}|([a-z0-9])('s|'re|'ve|'ll|'d|'m){_END}")
+_TOKEN = re.compile(rf"\.\.\.|--|``|''|n't|'(?:s|re|ve|ll|d|m){_END}|[^\W_]+(?:[-'.][^\W_]+)*|\S")
 
 
 @dataclass
@@ -164,10 +191,14 @@ class Encoded:
 
 
 def validate_text(text: object) -> str:
+    if text is None:
+        raise InputError("No text was sent: type a sentence.")
     if not isinstance(text, str):
         raise InputError(f"Expected text, got {type(text).__name__}.")
     if len(text) > MAX_TEXT_CHARS:
-        raise InputError(f"The text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}. Please shorten it.")
+        raise InputError(
+            f"The text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}. Please shorten it."
+        )
     if not text.strip():
         raise InputError("The text is empty: type a sentence.")
     return text
@@ -180,9 +211,12 @@ def tokenize(text: str) -> list[str]:
     become straight ones and double quotes become SST's `` and ''.
     """
     text = unicodedata.normalize("NFKC", validate_text(text)).translate(_QUOTES)
+    text = _BACKTICKS.sub(lambda m: "``" * (len(m[0]) // 2) + "'" * (len(m[0]) % 2), text)  # keep SST's ``
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text).lower()
-    text = _CLITICS.sub(lambda m: f"{m.group(1)} {m.group(2)}" if m.group(1) else f"{m.group(3)} {m.group(4)}", text)
-    text = re.sub(r"(?<=[a-z])n ' t\b", " n't", text)
+    text = re.sub(rf"(?<=[a-z])n\s*'\s*t{_END}", " n't", text)  # SST's "don ' t", however spaced
+    n = 1
+    while n:  # one split can expose another: "it'sn't" -> "it's n't" -> "it 's n't"
+        text, n = _CLITICS.subn(_split_clitic, text)
     out: list[str] = []
     quote_open = True
     for tok in _TOKEN.findall(text):
@@ -191,6 +225,10 @@ def tokenize(text: str) -> list[str]:
             quote_open = not quote_open
         out.append(tok)
     return out
+
+
+def _split_clitic(m: re.Match) -> str:
+    return f"{m.group(1)} {m.group(2)}" if m.group(1) else f"{m.group(3)} {m.group(4)}"
 
 
 class Tokenizer:
@@ -230,7 +268,7 @@ def label_dict(probs: Sequence[float], labels: Sequence[str]) -> dict:
     """Probabilities -> {"label": top label, "probabilities": {label: p}} (the API's answer shape)."""
     probs = [float(p) for p in probs]
     best = int(np.argmax(probs))
-    return {"label": labels[best], "probabilities": dict(zip(labels, probs))}
+    return {"label": labels[best], "probabilities": dict(zip(labels, probs, strict=True))}
 
 
 def psnr(clean: np.ndarray, other: np.ndarray) -> float:
@@ -274,7 +312,7 @@ def add_noise(images: np.ndarray, kind: str, level: float, rng: np.random.Genera
 
 # ---------------------------------------------------------------- files
 
-ALLOWED_FORMATS = {"PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF"}
+ALLOWED_FORMATS = {"PNG", "JPEG", "MPO", "GIF", "WEBP", "BMP", "TIFF"}  # MPO: a phone camera's JPEG
 
 
 def load_image_file(path: str) -> Image.Image:
@@ -286,7 +324,9 @@ def load_image_file(path: str) -> Image.Image:
     except FileNotFoundError:
         raise InputError("The uploaded file could not be found; please upload it again.") from None
     except (Image.UnidentifiedImageError, OSError, ValueError):
-        raise InputError("That file is not an image this app can read (use PNG, JPEG, GIF, WebP, BMP or TIFF).") from None
+        raise InputError(
+            "That file is not an image this app can read (use PNG, JPEG, GIF, WebP, BMP or TIFF)."
+        ) from None
     except Image.DecompressionBombError:
         raise InputError("The image is too large to open safely.") from None
     if img.format not in ALLOWED_FORMATS:

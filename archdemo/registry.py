@@ -42,7 +42,9 @@ MODELS: dict[str, ModelSpec] = {
             "archdemo/denoising-autoencoder",
             None,
         ),
-        ModelSpec("rnn", "RNN", SentimentRNN, SentimentRNNConfig, "text-classification", "archdemo/sentiment-rnn", None),
+        ModelSpec(
+            "rnn", "RNN", SentimentRNN, SentimentRNNConfig, "text-classification", "archdemo/sentiment-rnn", None
+        ),
         ModelSpec(
             "transformer",
             "Transformer",

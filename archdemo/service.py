@@ -7,6 +7,7 @@ the user. Models are loaded once (lazily or by ``warm_up``) and shared read-only
 from __future__ import annotations
 
 import logging
+import numbers
 import threading
 from dataclasses import dataclass, field
 
@@ -113,7 +114,9 @@ class ArchDemoService:
         x = torch.as_tensor(noisy, dtype=torch.float32, device=self.device)[:, None]
         return self.model("autoencoder")(x)[:, 0].float().cpu().numpy()
 
-    def denoise_digit(self, image: np.ndarray | None, noise_level: float, kind: str = "gaussian", seed: int = 0) -> DenoiseResult:
+    def denoise_digit(
+        self, image: np.ndarray | None, noise_level: float, kind: str = "gaussian", seed: int = 0
+    ) -> DenoiseResult:
         clean = P.prepare_digit(image)
         noisy = P.add_noise(clean, kind, _number(noise_level, "noise level"), np.random.default_rng(seed))
         denoised = self.denoise_batch(noisy[None])[0]
@@ -143,21 +146,30 @@ class ArchDemoService:
         probs = self.sentiment_batch(name, [enc.ids])[0]
         labels = self.model(name).config.labels
         answer = P.label_dict(probs, labels)
-        answer["probabilities"] = {"positive": answer["probabilities"]["positive"],
-                                   "negative": answer["probabilities"]["negative"]}
+        answer["probabilities"] = {
+            "positive": answer["probabilities"]["positive"],
+            "negative": answer["probabilities"]["negative"],
+        }
         notices = []
         if enc.truncated:
             notices.append(f"The text was cut to its first {len(enc.ids)} tokens ({enc.truncated} more were ignored).")
         words = len(enc.tokens) - (1 if enc.tokens and enc.tokens[0] == "[CLS]" else 0)
         if enc.unknown:
-            notices.append(f"{enc.unknown} of {words} tokens are not in the model's vocabulary and were read as unknown.")
+            notices.append(
+                f"{enc.unknown} of {words} tokens are not in the model's vocabulary and were read as unknown."
+            )
         return SentimentResult(answer, enc.tokens, notices)
 
 
 def _number(value: object, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if value is None:
+        raise P.InputError(f"No {what} was sent: send a number.")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):  # numpy scalars are Real
         raise P.InputError(f"The {what} must be a number, got {type(value).__name__}.")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int with hundreds of digits
+        raise P.InputError(f"The {what} is too large.") from None
 
 
 __all__ = ["ArchDemoService", "DenoiseResult", "SentimentResult", "WeightsError"]

@@ -57,7 +57,11 @@ def app_url():
     env = {**os.environ, "ARCHDEMO_DEVICE": "cpu", "PYTHONUNBUFFERED": "1"}
     log = open(ROOT / "tests" / ".app.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log
+        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 120

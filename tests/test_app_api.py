@@ -85,8 +85,42 @@ def bad_file(tmp_path: Path, kind: str) -> str:
 def test_bad_input_gets_a_clear_error_and_the_app_keeps_serving(client, tmp_path, endpoint, args, message):
     from gradio_client import handle_file
 
-    args = tuple(handle_file(bad_file(tmp_path, a[5:])) if isinstance(a, str) and a.startswith("file:") else a for a in args)
+    args = tuple(
+        handle_file(bad_file(tmp_path, a[5:])) if isinstance(a, str) and a.startswith("file:") else a for a in args
+    )
     with pytest.raises(Exception, match=message) as info:
         client.predict(*args, api_name=endpoint)
     assert "Traceback" not in str(info.value)
     assert client.predict("A fine film.", api_name="/rnn_sentiment")["label"] in ("positive", "negative")
+
+
+def test_share_flag_fails_gracefully_offline_and_keeps_serving(tmp_path):
+    """--share needs a tunnel download; without internet the app says so and serves locally."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from conftest import ROOT, free_port
+
+    port = free_port()
+    log = tmp_path / "share.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port), "--share"],
+            cwd=ROOT,
+            env={**os.environ, "ARCHDEMO_DEVICE": "cpu"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.time() + 150
+            while time.time() < deadline and "no public share link" not in log.read_text():
+                assert proc.poll() is None, log.read_text()[-2000:]
+                time.sleep(0.5)
+            assert "no public share link could be created" in log.read_text()
+            assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).status == 200
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from archdemo.hub import load_model, save_pretrained
+from archdemo.models.transformer import SelfAttention
 from archdemo.registry import MODELS
-from archdemo.models.transformer import SelfAttention, SentimentTransformer, SentimentTransformerConfig
 
 
 def example_input(name: str, model: torch.nn.Module) -> tuple:
@@ -28,7 +28,9 @@ def example_input(name: str, model: torch.nn.Module) -> tuple:
 
 def small(name: str) -> torch.nn.Module:
     spec = MODELS[name]
-    extra = {"vocab": ["[PAD]", "[UNK]", "[CLS]", *[f"w{i}" for i in range(50)]]} if name in ("rnn", "transformer") else {}
+    extra = (
+        {"vocab": ["[PAD]", "[UNK]", "[CLS]", *[f"w{i}" for i in range(50)]]} if name in ("rnn", "transformer") else {}
+    )
     torch.manual_seed(0)
     return spec.model_cls(spec.config_cls(**extra)).eval()
 

@@ -115,7 +115,13 @@ def test_tokenizer_truncates_with_count_and_adds_cls():
 
 @pytest.mark.parametrize(
     "text,message",
-    [("", "empty"), ("   \n\t", "empty"), ("x" * 100_000, "100,000 characters"), ("😀🎉🔥", "no words"), (42, "Expected text")],
+    [
+        ("", "empty"),
+        ("   \n\t", "empty"),
+        ("x" * 100_000, "100,000 characters"),
+        ("😀🎉🔥", "no words"),
+        (42, "Expected text"),
+    ],
 )
 def test_bad_text_gets_clear_messages(text, message):
     tok = P.Tokenizer(["[PAD]", "[UNK]"], unk_id=1, max_len=8)

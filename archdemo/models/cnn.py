@@ -49,7 +49,7 @@ class DigitCNN(nn.Module):
         ins = (1, *c[:-1])
         # 28 -> 14 -> 7 -> 7: the last stage keeps 7x7 so the activation map stays readable.
         self.stages = nn.ModuleList(
-            ConvStage(i, o, pool=k < len(c) - 1) for k, (i, o) in enumerate(zip(ins, c))
+            ConvStage(i, o, pool=k < len(c) - 1) for k, (i, o) in enumerate(zip(ins, c, strict=True))
         )
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(c[-1], config.num_classes)

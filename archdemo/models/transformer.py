@@ -29,6 +29,21 @@ class SentimentTransformerConfig:
     unk_id: int = 1  # id of [UNK]
     cls_id: int = 2  # id of [CLS], always at position 0
     pooling: str = "cls"  # "cls": classify the [CLS] state; "mean": the mean of all real positions' states
+    distance_bias: bool = True  # ALiBi-style: each head pays a (head-specific) price for attending far away
+
+
+def distance_bias(length: int, num_heads: int) -> torch.Tensor:
+    """(h, T, T) attention bias -slope_h * |i - j| with slopes 1/4, 1/16, ... (ALiBi, Press et al. 2022).
+
+    Some heads become local (neighbouring words, as in "not good"), others stay global. Row and column
+    0 belong to [CLS], which should see and be seen from everywhere, so they carry no penalty.
+    """
+    pos = torch.arange(length, dtype=torch.float32)
+    dist = (pos[None, :] - pos[:, None]).abs()  # (T, T)
+    dist[0, :] = 0.0
+    dist[:, 0] = 0.0
+    slopes = torch.tensor([2.0 ** (-2.0 * (h + 1)) for h in range(num_heads)])
+    return -slopes[:, None, None] * dist  # (h, T, T)
 
 
 def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
@@ -52,12 +67,16 @@ class SelfAttention(nn.Module):
         self.out = nn.Linear(d_model, d_model)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, pad_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        # x: (B, T, C); pad_mask: (B, T) True where padding
+    def forward(
+        self, x: torch.Tensor, pad_mask: torch.Tensor, bias: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        # x: (B, T, C); pad_mask: (B, T) True where padding; bias: (h, T, T) added to the scores
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.num_heads, C // self.num_heads).transpose(1, 2) for t in (q, k, v))
         scores = q @ k.transpose(-2, -1) / math.sqrt(C // self.num_heads)  # (B, h, T, T)
+        if bias is not None:
+            scores = scores + bias
         scores = scores.masked_fill(pad_mask[:, None, None, :], float("-inf"))
         weights = scores.softmax(dim=-1)  # (B, h, T, T), rows sum to 1 over real tokens
         y = self.dropout(weights) @ v  # (B, h, T, C/h)
@@ -80,8 +99,10 @@ class EncoderLayer(nn.Module):
         )
         self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor, pad_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        a, weights = self.attn(self.norm1(x), pad_mask)
+    def forward(
+        self, x: torch.Tensor, pad_mask: torch.Tensor, bias: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        a, weights = self.attn(self.norm1(x), pad_mask, bias)
         x = x + self.dropout(a)
         x = x + self.dropout(self.ff(self.norm2(x)))
         return x, weights
@@ -93,9 +114,12 @@ class SentimentTransformer(nn.Module):
         self.config = config
         self.embedding = nn.Embedding(len(config.vocab), config.embed_dim, padding_idx=config.pad_id)
         self.proj = nn.Linear(config.embed_dim, config.d_model)
-        self.register_buffer(
-            "positions", sinusoidal_positions(config.max_len, config.d_model), persistent=False
-        )
+        self.register_buffer("positions", sinusoidal_positions(config.max_len, config.d_model), persistent=False)
+        # Sinusoids have amplitude 1 while projected word vectors start near 0.3: unscaled, position
+        # would drown out which word it is. The model learns how loud position should be.
+        self.position_scale = nn.Parameter(torch.tensor(0.1))
+        if config.distance_bias:
+            self.register_buffer("attn_bias", distance_bias(config.max_len, config.num_heads), persistent=False)
         self.dropout = nn.Dropout(config.dropout)
         self.layers = nn.ModuleList(EncoderLayer(config) for _ in range(config.num_layers))
         self.norm = nn.LayerNorm(config.d_model)
@@ -108,10 +132,11 @@ class SentimentTransformer(nn.Module):
             raise ValueError(f"sequence of {T} tokens is longer than max_len={self.config.max_len}")
         pad_mask = ids == self.config.pad_id  # (B, T)
         x = self.proj(self.embedding(ids))
-        x = self.dropout(x + self.positions[:T])  # (B, T, d_model)
+        x = self.dropout(x + self.position_scale * self.positions[:T])  # (B, T, d_model)
+        bias = self.attn_bias[:, :T, :T] if self.config.distance_bias else None
         attentions = []
         for layer in self.layers:
-            x, w = layer(x, pad_mask)
+            x, w = layer(x, pad_mask, bias)
             attentions.append(w)
         return self.norm(x), attentions
 

@@ -25,9 +25,7 @@ def random_affine(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     angle, scale, shear = u(-0.25, 0.25), u(0.85, 1.1), u(-0.2, 0.2)
     tx, ty = u(-0.12, 0.12), u(-0.12, 0.12)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack(
-        [torch.stack([cos, -sin + shear, tx], 1), torch.stack([sin, cos, ty], 1)], 1
-    )  # (B, 2, 3)
+    theta = torch.stack([torch.stack([cos, -sin + shear, tx], 1), torch.stack([sin, cos, ty], 1)], 1)  # (B, 2, 3)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
 
@@ -38,7 +36,7 @@ def _batches(images: np.ndarray, batch_size: int, seed: int, epoch: int) -> Iter
         yield order[i : i + batch_size]
 
 
-def train_cnn(data_dir: str | None, device: torch.device, epochs: int = 10, seed: int = 0) -> DigitCNN:
+def train_cnn(data_dir: str | None, device: torch.device, epochs: int = 6, seed: int = 0) -> DigitCNN:
     seed_everything(seed)
     images, labels = load_mnist("train", data_dir)
     test_images, test_labels = load_mnist("test", data_dir)

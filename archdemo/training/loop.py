@@ -24,6 +24,7 @@ class TrainConfig:
     lr: float = 2e-3  # peak learning rate of the one-cycle schedule
     weight_decay: float = 1e-4
     grad_clip: float = 1.0  # max global gradient norm; 0 disables
+    ema_decay: float = 0.0  # if > 0, evaluate and return an exponential moving average of the weights
     seed: int = 0
 
 
@@ -60,11 +61,21 @@ def fit(
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=[g["lr"] for g in param_groups], total_steps=cfg.epochs * steps_per_epoch
     )
+    ema = None
+    if cfg.ema_decay:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True)
     for epoch in range(cfg.epochs):
         model.train()
         start, total, count = time.time(), 0.0, 0
-        bar = tqdm(batches(epoch), total=steps_per_epoch, desc=f"{desc} epoch {epoch + 1}/{cfg.epochs}", leave=False,
-                   mininterval=0.5 if sys.stderr.isatty() else 30)
+        bar = tqdm(
+            batches(epoch),
+            total=steps_per_epoch,
+            desc=f"{desc} epoch {epoch + 1}/{cfg.epochs}",
+            leave=False,
+            mininterval=0.5 if sys.stderr.isatty() else 30,
+        )
         for batch in bar:
             loss = loss_fn(model, batch)
             opt.zero_grad(set_to_none=True)
@@ -73,10 +84,17 @@ def fit(
                 nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
             sched.step()
+            if ema is not None:
+                ema.update_parameters(model)
             total, count = total + loss.item(), count + 1
             bar.set_postfix(loss=f"{total / count:.4f}", refresh=False)
         model.eval()
-        extra = on_epoch_end(model, epoch) if on_epoch_end else ""
-        tqdm.write(f"{desc} epoch {epoch + 1}/{cfg.epochs}: loss {total / max(count, 1):.4f} "
-                   f"({time.time() - start:.0f}s) {extra}")
+        final = model if ema is None else ema.module.eval()
+        extra = on_epoch_end(final, epoch) if on_epoch_end else ""
+        tqdm.write(
+            f"{desc} epoch {epoch + 1}/{cfg.epochs}: loss {total / max(count, 1):.4f} "
+            f"({time.time() - start:.0f}s) {extra}"
+        )
+    if ema is not None:
+        model.load_state_dict(ema.module.state_dict())
     return model.eval()

@@ -72,6 +72,8 @@ def train_text(
     freeze_embeddings: bool = False,
     overrides: dict | None = None,
     embedding_lr_scale: float = 1.0,
+    word_dropout: float = 0.1,
+    ema_decay: float = 0.999,
 ) -> SentimentRNN | SentimentTransformer:
     seed_everything(seed)
     texts, labels = load_sst2("train", data_dir)
@@ -81,11 +83,11 @@ def train_text(
     if name == "rnn":
         config = SentimentRNNConfig(vocab=vocab, **(overrides or {}))
         model = SentimentRNN(config)
-        cfg = TrainConfig(epochs=epochs or 3, lr=3e-3, weight_decay=1e-4, seed=seed)
+        cfg = TrainConfig(epochs=epochs or 3, lr=3e-3, weight_decay=1e-4, seed=seed, ema_decay=ema_decay)
     else:
         config = SentimentTransformerConfig(vocab=vocab, **(overrides or {}))
         model = SentimentTransformer(config)
-        cfg = TrainConfig(epochs=epochs or 8, lr=1e-3, weight_decay=1e-2, seed=seed)
+        cfg = TrainConfig(epochs=epochs or 4, lr=1e-3, weight_decay=1e-2, seed=seed, ema_decay=ema_decay)
     with torch.no_grad():
         model.embedding.weight.copy_(torch.from_numpy(vectors))
     if freeze_embeddings:
@@ -100,6 +102,8 @@ def train_text(
     rows_labels = torch.from_numpy(labels)
     dev_rows = [tok.encode(t).ids for t in dev_texts]
     bs = 64
+    gen = torch.Generator().manual_seed(seed)
+
     # Batches of similar length (sorted within shuffled chunks) waste little time on padding.
     def batches(epoch: int):
         rng = np.random.default_rng(seed * 1000 + epoch)
@@ -108,6 +112,12 @@ def train_text(
         groups = [c[i : i + bs] for c in chunks for i in range(0, len(c), bs)]
         for g in (groups[k] for k in rng.permutation(len(groups))):
             ids, lengths = _pad([rows[j] for j in g], config.pad_id)
+            if word_dropout:
+                # Hide a random tenth of the words (as [UNK]) so no single word can be memorised.
+                drop = (torch.rand(ids.shape, generator=gen) < word_dropout) & (ids > config.unk_id)
+                if name == "transformer":
+                    drop[:, 0] = False  # never the [CLS] slot
+                ids = ids.masked_fill(drop, config.unk_id)
             yield ids.to(device), lengths.to(device), rows_labels[g].to(device)
 
     def loss_fn(m, batch):

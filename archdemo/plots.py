@@ -1,0 +1,305 @@
+"""Figures for "see inside each architecture", drawn from the numbers in ``archdemo.explain``.
+
+Every figure is a bare ``matplotlib.figure.Figure`` (never pyplot's global state), so nothing is
+left open in a long-running server and concurrent requests cannot draw into each other's figures.
+Font sizes are passed explicitly rather than through rcParams, which are global and not thread-safe.
+
+Sizing: figures are WIDTH inches wide at DPI, i.e. 600 px. A browser shows them at that width on a
+laptop and shrinks them to ~340 px on a phone, so text is sized against the figure width (10-12 pt
+on 5 in) and token axes show at most MAX_LABELS labels, which is what still fits after shrinking.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display in a server; must precede any pyplot import anywhere in the process
+
+import numpy as np  # noqa: E402
+from matplotlib import colormaps  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
+from PIL import Image  # noqa: E402
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from archdemo.explain import CnnInsides
+
+WIDTH, DPI = 5.0, 120  # inches, dots per inch: 600 px wide
+TITLE, LABEL, TICK = 13, 12, 11  # font sizes in points: ~9-11 px after a phone shrinks the figure
+MAX_LABELS = 20  # token labels one axis can carry at TICK size on WIDTH inches without overlapping
+# Gradio's HighlightedText paints scores > 0 in this red and < 0 in this purple; the plots use the
+# same two colours for positive / negative so one page never means two things by one colour.
+POSITIVE, NEGATIVE, MUTED = "#ef443c", "#805ad5", "#9ca3af"
+ACCENT = "#2563eb"  # for emphasis that means neither positive nor negative (the top class, a code)
+PALETTE = [ACCENT, "#f59e0b", "#10b981", "#6b7280", "#db2777"]  # one colour per model
+
+
+def _figure(height: float, width: float = WIDTH) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)  # its own Agg canvas: it can draw and be measured without pyplot
+    return fig
+
+
+def _short(token: str, n: int = 12) -> str:
+    return token if len(token) <= n else token[: n - 1] + "\u2026"
+
+
+def _token_ticks(ax: Axes, tokens: Sequence[str], axis: str = "x") -> None:
+    """Label an axis with tokens, every k-th one when there are more than MAX_LABELS."""
+    step = max(1, math.ceil(len(tokens) / MAX_LABELS))
+    pos = list(range(0, len(tokens), step))
+    labels = [_short(tokens[i]) for i in pos]
+    if axis == "x":
+        ax.set_xticks(pos, labels, rotation=90, fontsize=TICK)
+    else:
+        ax.set_yticks(pos, labels, fontsize=TICK)
+
+
+def _shown(n: int, limit: int) -> tuple[int, str]:
+    """How many of n tokens to draw, and the note to put in the title when some are left out."""
+    if n <= limit:
+        return n, ""
+    return limit, f" (first {limit} of {n})"
+
+
+# ---------------------------------------------------------------- CNN
+
+
+def feature_maps_figure(insides: CnnInsides, max_per_stage: int = 8) -> Figure:
+    """One row per conv stage: its first ``max_per_stage`` channels as greyscale images.
+
+    Always the *first* channels, so the same filters can be compared across different digits.
+    Each tile is scaled to its own range: a filter's pattern matters here, not its strength.
+    """
+    if max_per_stage < 1:
+        raise ValueError("max_per_stage must be at least 1")
+    maps = insides.feature_maps
+    cols = min(max_per_stage, max(m.shape[0] for m in maps))
+    fig = _figure(len(maps) * (WIDTH / cols + 0.4))
+    for k, (sub, m) in enumerate(zip(fig.subfigures(len(maps), 1, squeeze=False)[:, 0], maps, strict=True)):
+        c, h, w = m.shape
+        shown = min(cols, c)
+        sub.suptitle(f"Stage {k + 1}: {c} maps of {h}\u00d7{w} (first {shown})", fontsize=LABEL)
+        for j, ax in enumerate(sub.subplots(1, cols, squeeze=False)[0]):
+            ax.set_axis_off()
+            if j < shown:
+                lo, hi = min(0.0, float(m[j].min())), float(m[j].max())
+                ax.imshow(m[j], cmap="gray", vmin=lo, vmax=max(hi, lo + 1e-6), interpolation="nearest")
+    return fig
+
+
+def cam_overlay(digit28: np.ndarray, cam: np.ndarray, size: int = 196) -> np.ndarray:
+    """(size, size, 3) uint8: the digit in grey with the class-activation map as heat on top.
+
+    The digit is enlarged with nearest-neighbour (the pixels the model really saw), the CAM smoothly;
+    heat is blended in proportion to the CAM, so places with no evidence show the plain digit.
+    """
+    digit = np.clip(np.asarray(digit28, np.float32), 0, 1)
+    heat = np.clip(np.asarray(cam, np.float32), 0, 1)
+    if digit.ndim != 2 or heat.shape != digit.shape:
+        raise ValueError(f"digit and cam must be matching 2-D arrays, got {digit.shape} and {heat.shape}")
+    big_digit = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.NEAREST))
+    big_heat = np.clip(np.asarray(Image.fromarray(heat).resize((size, size), Image.Resampling.BILINEAR)), 0, 1)
+    colour = colormaps["jet"](big_heat)[..., :3]  # (size, size, 3)
+    alpha = 0.65 * big_heat[..., None]
+    base = 0.8 * big_digit[..., None]  # a little below white so hot colours stay visible on strokes
+    rgb = (1 - alpha) * base + alpha * colour
+    return (np.clip(rgb, 0, 1) * 255).round().astype(np.uint8)
+
+
+def probability_bars(probabilities: Sequence[float], labels: Sequence[str], title: str = "Prediction") -> Figure:
+    """Horizontal bars, one per label, the top one highlighted, each with its percentage."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    if p.ndim != 1 or len(p) != len(labels) or len(p) == 0:
+        raise ValueError(f"need one probability per label, got {p.shape} for {len(labels)} labels")
+    fig = _figure(0.8 + 0.3 * len(p))
+    ax = fig.add_subplot()
+    best = int(np.argmax(p))
+    ax.barh(range(len(p)), p, color=[ACCENT if i == best else MUTED for i in range(len(p))], height=0.7)
+    for i, v in enumerate(p):
+        ax.text(v + 0.01, i, f"{v:.0%}", va="center", fontsize=TICK)
+    ax.set_yticks(range(len(p)), [str(s) for s in labels], fontsize=LABEL)
+    ax.invert_yaxis()  # first label on top, as it is read
+    ax.set_xlim(0, 1.15)  # room for the "100%" text
+    ax.set_xticks([])
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(title, fontsize=TITLE)
+    return fig
+
+
+# ---------------------------------------------------------------- autoencoder
+
+
+def latent_code_bars(code: Sequence[float]) -> Figure:
+    """The autoencoder's bottleneck code, one bar per number."""
+    z = np.asarray(code, dtype=np.float64).ravel()
+    fig = _figure(2.4)
+    ax = fig.add_subplot()
+    ax.bar(range(len(z)), z, color=ACCENT, width=0.8)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xlim(-0.7, len(z) - 0.3)
+    step = max(1, math.ceil(len(z) / 8))
+    ax.set_xticks(range(0, len(z), step))
+    ax.tick_params(labelsize=TICK)
+    ax.set_xlabel("code number", fontsize=LABEL)
+    ax.set_title(f"The {len(z)} numbers in the bottleneck", fontsize=TITLE)
+    return fig
+
+
+# ---------------------------------------------------------------- RNN
+
+
+def belief_plot(tokens: Sequence[str], belief: Sequence[float], max_tokens: int = 60, per_row: int = 20) -> Figure:
+    """P(positive) after each token, wrapped into rows of ``per_row`` tokens like lines of text.
+
+    Wrapping keeps every token labelled at a readable size on a narrow screen; a long text shows
+    its first ``max_tokens`` tokens (the title says so).
+    """
+    b = np.asarray(belief, dtype=np.float64)
+    if len(b) != len(tokens) or len(b) == 0:
+        raise ValueError(f"need one belief per token, got {len(b)} for {len(tokens)} tokens")
+    n, note = _shown(len(b), max_tokens)
+    per_row = max(1, min(per_row, n))
+    rows = math.ceil(n / per_row)
+    longest = max(len(_short(t)) for t in tokens[:n])
+    fig = _figure(0.5 + rows * (1.3 + 0.075 * longest))  # each row: the plot plus its vertical labels
+    axes = fig.subplots(rows, 1, squeeze=False)[:, 0]
+    for r, ax in enumerate(axes):
+        x = np.arange(r * per_row, min(n, (r + 1) * per_row))
+        y = b[x]
+        ax.axhline(0.5, color=MUTED, linestyle="--", linewidth=1)
+        ax.fill_between(x, 0.5, y, where=y >= 0.5, interpolate=True, color=POSITIVE, alpha=0.25, linewidth=0)
+        ax.fill_between(x, 0.5, y, where=y < 0.5, interpolate=True, color=NEGATIVE, alpha=0.25, linewidth=0)
+        ax.plot(x, y, color="black", marker="o", markersize=3.5, linewidth=1.3)
+        # The same spacing in every row, and at least 8 slots, so a very short text sits at the left, not spread out.
+        ax.set_xlim(r * per_row - 0.5, r * per_row + max(per_row, 8) - 0.5)
+        ax.set_ylim(0, 1)
+        ax.set_yticks([0, 0.5, 1], ["0", "0.5", "1"], fontsize=TICK)
+        ax.set_xticks(x, [_short(tokens[i]) for i in x], rotation=90, fontsize=TICK)
+    axes[0].set_title("P(positive) after each word" + note, fontsize=TITLE)
+    return fig
+
+
+def hidden_state_heatmap(
+    tokens: Sequence[str], hidden: np.ndarray, max_tokens: int = 40, max_units: int | None = 64
+) -> Figure:
+    """The RNN's memory after each token: units (rows) x tokens (columns), red > 0 > blue.
+
+    With more than ``max_units`` units only the ones that change most over the shown tokens are
+    drawn (in their original order), so each stays tall enough to follow across the sentence.
+    """
+    h = np.asarray(hidden, dtype=np.float64)
+    if h.ndim != 2 or h.shape[0] != len(tokens) or h.shape[0] == 0:
+        raise ValueError(f"hidden must be (T, H) with T = {len(tokens)} tokens, got {h.shape}")
+    n, note = _shown(len(tokens), max_tokens)
+    h = h[:n]
+    units = np.arange(h.shape[1])
+    if max_units is not None and h.shape[1] > max_units:
+        units = np.sort(np.argsort(-h.std(axis=0), kind="stable")[:max_units])
+    m = h[:, units].T  # (units, tokens)
+    lim = max(float(np.abs(m).max()), 1e-6)
+    fig = _figure(4.2)
+    ax = fig.add_subplot()
+    im = ax.imshow(m, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
+    _token_ticks(ax, tokens[:n])
+    ax.set_yticks([])
+    which = f"{len(units)} of {h.shape[1]}" if len(units) < h.shape[1] else f"all {h.shape[1]}"
+    ax.set_ylabel(f"memory units ({which})", fontsize=LABEL)
+    ax.set_title("RNN memory after each word" + note, fontsize=TITLE)
+    fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02).ax.tick_params(labelsize=TICK)
+    return fig
+
+
+# ---------------------------------------------------------------- Transformer
+
+
+def attention_heatmap(
+    tokens: Sequence[str], attention_2d: np.ndarray, title: str = "Attention", max_tokens: int = 40
+) -> Figure:
+    """(T, T) attention weights: row = the token looking, column = the token looked at."""
+    a = np.asarray(attention_2d, dtype=np.float64)
+    if a.ndim != 2 or a.shape != (len(tokens), len(tokens)) or len(tokens) == 0:
+        raise ValueError(f"attention must be (T, T) with T = {len(tokens)} tokens, got {a.shape}")
+    n, note = _shown(len(tokens), max_tokens)
+    a = a[:n, :n]
+    longest = max(len(_short(t)) for t in tokens[:n])
+    fig = _figure(3.9 + 0.075 * longest)  # the square map is ~3.2 in once labels and colour bar take their width
+    ax = fig.add_subplot()
+    im = ax.imshow(a, cmap="viridis", vmin=0, vmax=max(float(a.max()), 1e-6), interpolation="nearest")
+    _token_ticks(ax, tokens[:n], "x")
+    _token_ticks(ax, tokens[:n], "y")
+    ax.set_xlabel("looked at", fontsize=LABEL)
+    ax.set_ylabel("looking", fontsize=LABEL)
+    ax.set_title(title + note, fontsize=TITLE)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03).ax.tick_params(labelsize=TICK)
+    return fig
+
+
+def highlight_spans(tokens: Sequence[str], scores: Sequence[float], normalise: bool = True) -> list[tuple[str, float]]:
+    """(token, score in [-1, 1]) pairs, the value ``gr.HighlightedText`` colours by number.
+
+    Gradio paints score > 0 red and < 0 purple with opacity |score|. With ``normalise`` the
+    largest |score| becomes 1, so small effects (an RNN token moving P(positive) by 0.03) still
+    show; pass False for scores that already mean something on [-1, 1]. Every token gets a number
+    (none is None) so Gradio stays in its score mode and spaces the words itself.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    if s.ndim != 1 or len(s) != len(tokens):
+        raise ValueError(f"need one score per token, got {s.shape} for {len(tokens)} tokens")
+    s = np.nan_to_num(s, nan=0.0, posinf=1.0, neginf=-1.0)
+    top = float(np.abs(s).max()) if len(s) else 0.0
+    if normalise and top > 0:
+        s = s / top
+    return [(str(t), round(float(v), 3)) for t, v in zip(tokens, np.clip(s, -1.0, 1.0), strict=True)]
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def accuracy_by_length_figure(buckets: list[str], acc_by_model: dict[str, list[float]], counts: list[int]) -> Figure:
+    """Grouped bars: each model's accuracy in each sentence-length bucket, with the bucket sizes."""
+    if len(counts) != len(buckets) or any(len(v) != len(buckets) for v in acc_by_model.values()):
+        raise ValueError("need one count and one accuracy per model for every bucket")
+    models = list(acc_by_model)
+    fig = _figure(3.4)
+    ax = fig.add_subplot()
+    x = np.arange(len(buckets))
+    width = 0.8 / max(1, len(models))
+    label_bars = len(models) * len(buckets) <= 12  # numbers on bars only while they fit at TICK size
+    for i, name in enumerate(models):
+        acc = np.asarray(acc_by_model[name], dtype=np.float64)
+        bars = ax.bar(x + (i - (len(models) - 1) / 2) * width, acc, width, label=name, color=PALETTE[i % len(PALETTE)])
+        if label_bars:
+            ax.bar_label(bars, [f"{v:.0%}" for v in acc], fontsize=TICK, padding=2)
+    ax.set_xticks(x, [f"{b}\n{c:,} sent." for b, c in zip(buckets, counts, strict=True)], fontsize=TICK)
+    ax.set_ylim(0, 1.12)  # headroom for the numbers on 100% bars
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.tick_params(axis="y", labelsize=TICK)
+    ax.set_xlabel("sentence length (words)", fontsize=LABEL)
+    ax.legend(fontsize=TICK, ncols=max(1, len(models)), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    ax.set_title("Accuracy by sentence length", fontsize=TITLE, pad=26)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+__all__ = [
+    "accuracy_by_length_figure",
+    "attention_heatmap",
+    "belief_plot",
+    "cam_overlay",
+    "feature_maps_figure",
+    "hidden_state_heatmap",
+    "highlight_spans",
+    "latent_code_bars",
+    "probability_bars",
+]

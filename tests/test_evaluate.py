@@ -1,0 +1,60 @@
+"""The evaluate command: its JSON shape, the bundled weights' quality floors, and cards that quote it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from archdemo.evaluate import evaluate
+from archdemo.hub import BUNDLED_DIR
+
+pytestmark = pytest.mark.data
+
+FLOORS = {
+    ("cnn", "accuracy"): 0.993,
+    ("autoencoder", "psnr_denoised"): 20.0,
+    ("rnn", "accuracy"): 0.82,
+    ("transformer", "accuracy"): 0.82,
+}
+
+
+@pytest.fixture(scope="module")
+def results(service, data):
+    return evaluate(service, str(data))
+
+
+def test_bundled_weights_meet_the_quality_floors(results):
+    for (model, metric), floor in FLOORS.items():
+        assert results[model][metric] >= floor, f"{model} {metric} {results[model][metric]} < {floor}"
+    assert results["autoencoder"]["psnr_denoised"] > results["autoencoder"]["psnr_noisy"] + 8
+    assert results["cnn"]["n"] == 10_000 and results["rnn"]["n"] == results["transformer"]["n"] == 872
+
+
+def test_model_cards_quote_the_evaluate_numbers(results):
+    for model, metrics in results.items():
+        card = (BUNDLED_DIR / model / "README.md").read_text()
+        assert card.startswith("---\n") and "model-index:" in card
+        assert json.dumps(metrics, indent=2) in card, f"{model}'s card is stale: rerun evaluate --write-cards"
+
+
+def test_cli_prints_one_json_object(data):
+    out = subprocess.run(
+        [sys.executable, "-m", "archdemo.evaluate", "--data-dir", str(data), "--json", "--limit", "64"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    obj = json.loads(out)
+    assert set(obj) == {"cnn", "autoencoder", "rnn", "transformer"}
+    assert set(obj["autoencoder"]) >= {"psnr_noisy", "psnr_denoised", "sigma"} and obj["autoencoder"]["sigma"] == 0.5
+    assert 0 <= obj["cnn"]["accuracy"] <= 1
+
+
+def test_typed_sentences_reach_the_vocabulary(service):
+    tok = service.tokenizer("rnn")
+    enc = tok.encode("I didn't love it, but it's a well-made film that won't bore you!")
+    assert enc.unknown == 0, [t for t, i in zip(enc.tokens, enc.ids) if i == tok.unk_id]

@@ -1,0 +1,256 @@
+"""The numbers behind the "see inside" views agree with the service's answers, and every figure draws.
+
+Small seeded random models stand in for trained ones (the explanations must be right for any
+weights), put straight into the service's model cache so the real service code paths run.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from archdemo import explain as E
+from archdemo import plots as PL
+from archdemo.models import (
+    DenoisingAutoencoder,
+    DenoisingAutoencoderConfig,
+    DigitCNN,
+    DigitCNNConfig,
+    SentimentRNN,
+    SentimentRNNConfig,
+    SentimentTransformer,
+    SentimentTransformerConfig,
+)
+from archdemo.processing import InputError
+from archdemo.service import ArchDemoService
+
+WORDS = "the a film movie is was good bad great awful not n't but and very plot actors , . it".split()
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", *WORDS]
+SHORT = "The film isn't good, but the actors are great."
+LONG = " ".join(["the plot was very bad and the film is awful but the actors are great ."] * 20)  # 300 tokens
+
+
+def make_service(pooling: str = "cls") -> ArchDemoService:
+    torch.manual_seed(0)
+    svc = ArchDemoService(device="cpu")
+    svc._models.update(
+        cnn=DigitCNN(DigitCNNConfig(channels=(4, 8, 12))).eval(),
+        autoencoder=DenoisingAutoencoder(DenoisingAutoencoderConfig(latent_dim=8, channels=(4, 8))).eval(),
+        rnn=SentimentRNN(SentimentRNNConfig(vocab=VOCAB, embed_dim=8, hidden_size=16)).eval(),
+        transformer=SentimentTransformer(
+            SentimentTransformerConfig(
+                vocab=VOCAB, embed_dim=8, d_model=16, num_heads=2, num_layers=2, ff_dim=32, pooling=pooling
+            )
+        ).eval(),
+    )
+    return svc
+
+
+@pytest.fixture(scope="module")
+def svc() -> ArchDemoService:
+    return make_service()
+
+
+@pytest.fixture(scope="module")
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    a = np.zeros((28, 28), np.float32)
+    a[6:22, 12:16] = 1.0  # a "1"
+    b = np.clip(rng.random((28, 28), dtype=np.float32) * 0.3, 0, 1)
+    b[8:20, 8:20] = 0.9
+    return a, b
+
+
+# ---------------------------------------------------------------- CNN
+
+
+def test_feature_maps_have_each_stages_shape_and_probabilities_match_the_service(svc, digits):
+    ins = E.cnn_insides(svc, digits[0])
+    assert [m.shape for m in ins.feature_maps] == [(4, 14, 14), (8, 7, 7), (12, 7, 7)]
+    assert ins.digit.shape == (28, 28)
+    np.testing.assert_allclose(ins.probabilities, svc.classify_batch(digits[0][None])[0], atol=1e-6)
+    assert ins.label == ins.labels[int(np.argmax(ins.probabilities))]
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_cam_is_28x28_in_unit_range_and_peaks_at_one(svc, digits, which):
+    cam = E.cnn_insides(svc, digits[which]).cam
+    assert cam.shape == (28, 28) and cam.dtype == np.float32
+    assert cam.min() >= 0.0 and cam.max() <= 1.0
+    assert cam.max() == pytest.approx(1.0) or cam.max() == 0.0  # all zero only when nothing argued for the class
+
+
+def test_cnn_rejects_an_unprepared_image(svc):
+    with pytest.raises(InputError, match="28x28"):
+        E.cnn_insides(svc, np.zeros((32, 32), np.float32))
+    with pytest.raises(InputError, match="NaN"):
+        E.cnn_insides(svc, np.full((28, 28), np.nan, np.float32))
+
+
+# ---------------------------------------------------------------- autoencoder
+
+
+def test_autoencoder_code_is_the_encoders_output(svc, digits):
+    code = E.autoencoder_insides(svc, digits[1])
+    assert code.shape == (8,)
+    with torch.inference_mode():
+        expected = svc.model("autoencoder").encode(torch.as_tensor(digits[1])[None, None])[0].numpy()
+    np.testing.assert_allclose(code, expected, atol=1e-6)
+
+
+def test_latent_walk_ends_at_each_digits_reconstruction(svc, digits):
+    a, b = digits
+    walk = E.latent_walk(svc, a, b, 5)
+    assert walk.shape == (5, 28, 28)
+    recon = svc.denoise_batch(np.stack([a, b]))  # decode(encode(x)), as the app shows it
+    np.testing.assert_allclose(walk[0], recon[0], atol=1e-5)
+    np.testing.assert_allclose(walk[-1], recon[1], atol=1e-5)
+    assert not np.allclose(walk[2], walk[0])  # the middle is somewhere in between
+
+
+@pytest.mark.parametrize("steps", [1, 33, 2.5, True, "4"])
+def test_latent_walk_validates_steps(svc, digits, steps):
+    with pytest.raises(InputError, match="steps"):
+        E.latent_walk(svc, digits[0], digits[1], steps)
+
+
+# ---------------------------------------------------------------- RNN
+
+
+@pytest.mark.parametrize("text", [SHORT, "awful", LONG], ids=["short", "one-word", "300-tokens"])
+def test_rnn_last_belief_is_the_services_answer(svc, text):
+    r = E.rnn_reading(svc, text)
+    assert r.tokens == svc.tokenizer("rnn").encode(text).tokens
+    assert len(r.belief) == len(r.influence) == len(r.tokens) == r.hidden.shape[0]
+    assert r.hidden.shape[1] == 16
+    assert r.belief[-1] == pytest.approx(svc.sentiment("rnn", text).answer["probabilities"]["positive"], abs=1e-5)
+    assert ((r.belief >= 0) & (r.belief <= 1)).all() and 0 <= r.prior <= 1
+    # Influence telescopes: the pushes add up to the move from "nothing read" to the answer.
+    assert r.influence.sum() == pytest.approx(r.belief[-1] - r.prior, abs=1e-5)
+    assert r.influence[0] == pytest.approx(r.belief[0] - r.prior, abs=1e-6)
+
+
+# ---------------------------------------------------------------- Transformer
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+@pytest.mark.parametrize("text", [SHORT, LONG], ids=["short", "300-tokens"])
+def test_attention_rows_and_pooled_attention_sum_to_one(pooling, text):
+    svc = make_service(pooling)
+    t = E.transformer_attention(svc, text)
+    T = len(t.tokens)
+    assert t.tokens[0] == "[CLS]" and T == len(svc.tokenizer("transformer").encode(text).ids)
+    assert t.attention.shape == (2, 2, T, T)
+    np.testing.assert_allclose(t.attention.sum(-1), 1.0, atol=1e-5)
+    assert t.pooled_attention.shape == (T,) and t.pooled_attention.sum() == pytest.approx(1.0, abs=1e-5)
+    last = t.attention[-1].mean(0)
+    np.testing.assert_allclose(t.pooled_attention, last[0] if pooling == "cls" else last.mean(0), atol=1e-6)
+    answer = svc.sentiment("transformer", text).answer["probabilities"]
+    assert t.probabilities[t.labels.index("positive")] == pytest.approx(answer["positive"], abs=1e-5)
+
+
+def test_nothing_attends_to_padding_and_one_sentence_alone_matches_the_batch(svc):
+    tok, model = svc.tokenizer("transformer"), svc.model("transformer")
+    short, long = tok.encode("a good film").ids, tok.encode(SHORT).ids
+    batch = torch.zeros(2, len(long), dtype=torch.long)  # pad_id is 0
+    batch[0, : len(short)], batch[1] = torch.tensor(short), torch.tensor(long)
+    with torch.inference_mode():
+        _, weights = model.encode(batch)
+    for w in weights:  # (2, heads, T, T)
+        assert float(w[0, :, :, len(short) :].abs().max()) == 0.0
+    alone = E.transformer_attention(svc, "a good film").attention  # (layers, heads, t, t)
+    batched = torch.stack([w[0, :, : len(short), : len(short)] for w in weights]).numpy()
+    np.testing.assert_allclose(alone, batched, atol=1e-5)
+
+
+# ---------------------------------------------------------------- figures
+
+
+def _draw(fig: Figure) -> None:
+    fig.savefig(io.BytesIO(), format="png")  # what gr.Plot does with it
+
+
+def _no_overlap(fig: Figure, axis: str) -> None:
+    """Token labels on an axis must not overlap each other once drawn."""
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        labels = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
+        boxes = [t.get_window_extent(renderer) for t in labels if t.get_text()]
+        spans = sorted((b.x0, b.x1) if axis == "x" else (b.y0, b.y1) for b in boxes)  # pixels along the axis
+        for (_, end), (start, _) in zip(spans, spans[1:]):
+            assert start >= end - 0.5, f"{axis} labels overlap in {ax.get_title()!r}"
+
+
+@pytest.mark.parametrize("text", [SHORT, "awful", LONG], ids=["short", "one-word", "300-tokens"])
+def test_text_figures_draw_for_short_and_long_inputs(svc, text):
+    r = E.rnn_reading(svc, text)
+    t = E.transformer_attention(svc, text)
+    figs = {
+        "belief": PL.belief_plot(r.tokens, r.belief),
+        "hidden": PL.hidden_state_heatmap(r.tokens, r.hidden),
+        "attention": PL.attention_heatmap(t.tokens, t.attention[-1].mean(0), "Last layer"),
+        "bars": PL.probability_bars(t.probabilities, t.labels),
+    }
+    for name, fig in figs.items():
+        assert isinstance(fig, Figure), name
+        _draw(fig)
+    for name in ("belief", "hidden", "attention"):
+        _no_overlap(figs[name], "x")
+    _no_overlap(figs["attention"], "y")
+    if text == LONG:
+        assert "first 60 of 256" in figs["belief"].axes[0].get_title()
+        assert len(figs["belief"].axes) == 3  # 60 tokens wrapped in rows of 20
+
+
+def test_image_figures_draw(svc, digits):
+    ins = E.cnn_insides(svc, digits[0])
+    for fig in (
+        PL.feature_maps_figure(ins),
+        PL.feature_maps_figure(ins, max_per_stage=20),  # more than the first stage has
+        PL.probability_bars(ins.probabilities, ins.labels),
+        PL.latent_code_bars(E.autoencoder_insides(svc, digits[0])),
+        PL.accuracy_by_length_figure(
+            ["1-10", "11-20", "21+"], {"RNN": [0.8, 0.7, 0.6], "Transformer": [0.9, 0.8, 0.7]}, [5, 6, 7]
+        ),
+    ):
+        assert isinstance(fig, Figure)
+        _draw(fig)
+    overlay = PL.cam_overlay(ins.digit, ins.cam)
+    assert overlay.shape == (196, 196, 3) and overlay.dtype == np.uint8
+
+
+def test_no_figure_is_left_open_in_pyplot(svc, digits):
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    r = E.rnn_reading(svc, SHORT)
+    _draw(PL.belief_plot(r.tokens, r.belief))
+    _draw(PL.feature_maps_figure(E.cnn_insides(svc, digits[0])))
+    assert set(plt.get_fignums()) == before
+
+
+def test_plot_inputs_are_checked():
+    with pytest.raises(ValueError):
+        PL.belief_plot(["a", "b"], [0.5])
+    with pytest.raises(ValueError):
+        PL.attention_heatmap(["a", "b"], np.ones((3, 3)))
+    with pytest.raises(ValueError):
+        PL.accuracy_by_length_figure(["short", "long"], {"RNN": [0.9]}, [1, 2])
+    with pytest.raises(ValueError):
+        PL.cam_overlay(np.zeros((28, 28)), np.zeros((7, 7)))
+
+
+def test_highlight_spans_are_token_score_pairs_in_unit_range(svc):
+    r = E.rnn_reading(svc, SHORT)
+    spans = PL.highlight_spans(r.tokens, r.influence)
+    assert [s[0] for s in spans] == r.tokens
+    scores = [s[1] for s in spans]
+    assert all(type(s) is float and -1.0 <= s <= 1.0 for s in scores)  # plain floats: Gradio's JSON
+    assert max(abs(s) for s in scores) == pytest.approx(1.0)
+    assert PL.highlight_spans(["a", "b"], [0.2, -0.1], normalise=False) == [("a", 0.2), ("b", -0.1)]
+    assert PL.highlight_spans(["a"], [0.0]) == [("a", 0.0)]
+    assert PL.highlight_spans(["a", "b"], [np.nan, 5.0], normalise=False) == [("a", 0.0), ("b", 1.0)]
