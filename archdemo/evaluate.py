@@ -14,11 +14,14 @@ import json
 import sys
 
 import numpy as np
+from PIL import Image
 
 from archdemo.cards import model_card
 from archdemo.data import load_mnist, load_sst2
+from archdemo.facts import METRICS_PATH
 from archdemo.hub import BUNDLED_DIR, CARD_NAME
 from archdemo.processing import add_noise, psnr
+from archdemo.registry import MODELS
 from archdemo.service import TEXT_MODELS, ArchDemoService
 
 SIGMA = 0.5
@@ -41,8 +44,14 @@ def evaluate(service: ArchDemoService, data_dir: str | None, limit: int | None =
         "n": len(clean),
     }
 
+    results["_cnn_errors"] = [int(i) for i in np.nonzero(probs.argmax(1) != labels)[0]]
+    results["_cnn_predictions"] = probs.argmax(1)
+
     texts, text_labels = load_sst2("dev", data_dir)
     texts, text_labels = texts[:limit], text_labels[:limit]
+    lengths = np.array([len(service.tokenizer("rnn").encode(t).tokens) for t in texts])
+    edges = [(1, 10), (11, 20), (21, 30), (31, 10_000)]
+    by_length: dict = {"buckets": ["1-10", "11-20", "21-30", "31+"], "counts": []}
     for name in TEXT_MODELS:
         tok = service.tokenizer(name)
         ids = [tok.encode(t).ids for t in texts]
@@ -50,14 +59,38 @@ def evaluate(service: ArchDemoService, data_dir: str | None, limit: int | None =
         positive = service.model(name).config.labels.index("positive")
         pred = (p.argmax(1) == positive).astype(np.int64)
         results[name] = {"accuracy": round(float((pred == text_labels).mean()), 4), "n": len(text_labels)}
+        right = pred == text_labels
+        by_length[name] = [round(float(right[(lengths >= a) & (lengths <= b)].mean()), 4) for a, b in edges]
+    by_length["counts"] = [int(((lengths >= a) & (lengths <= b)).sum()) for a, b in edges]
+    results["_by_length"] = by_length
     return results
+
+
+def write_assets(results: dict, data_dir: str | None) -> None:
+    """Model cards, the Compare tab's metrics.json, and a few test digits the CNN gets wrong (examples)."""
+    for name in MODELS:
+        (BUNDLED_DIR / name / CARD_NAME).write_text(model_card(name, results[name]), encoding="utf-8")
+    public = {k: v for k, v in results.items() if not k.startswith("_")}
+    METRICS_PATH.write_text(json.dumps({**public, "by_length": results["_by_length"]}, indent=1) + "\n")
+    hard = METRICS_PATH.parent / "hard"
+    hard.mkdir(exist_ok=True)
+    for old in hard.glob("*.png"):
+        old.unlink()
+    images, labels = load_mnist("test", data_dir)
+    for i in results["_cnn_errors"][:4]:
+        name = f"{labels[i]}_read_as_{results['_cnn_predictions'][i]}_(test_digit_{i}).png"
+        Image.fromarray(images[i]).save(hard / name)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m archdemo.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", help="folder with MNIST/raw and SST-2/dev.tsv (default: download)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--write-cards", action="store_true", help="write the numbers into weights/<name>/README.md")
+    parser.add_argument(
+        "--write-cards",
+        action="store_true",
+        help="write the numbers into weights/<name>/README.md and archdemo/assets/metrics.json",
+    )
     parser.add_argument("--device", help="cpu, cuda or cuda:N")
     parser.add_argument("--limit", type=int, help="evaluate only the first N examples of each set (quick checks)")
     args = parser.parse_args(argv)
@@ -65,12 +98,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.write_cards:
         if args.limit:
             sys.exit("--write-cards needs the full sets: drop --limit")
-        for name, metrics in results.items():
-            (BUNDLED_DIR / name / CARD_NAME).write_text(model_card(name, metrics), encoding="utf-8")
+        write_assets(results, args.data_dir)
+    public = {k: v for k, v in results.items() if not k.startswith("_")}
     if args.json:
-        print(json.dumps(results))
+        print(json.dumps(public))
     else:
-        for name, metrics in results.items():
+        for name, metrics in public.items():
             print(f"{name:12s} " + "  ".join(f"{k}={v}" for k, v in metrics.items()))
 
 

@@ -80,6 +80,32 @@ def test_cnn_tab_is_ready_to_draw_and_predicts_while_drawing(page):
     )
 
 
+def src(page, selector: str) -> str | None:
+    """The image source shown inside an element (gr.Image and matplotlib gr.Plot both render an <img>)."""
+    return page.evaluate(
+        "(sel) => { const i = document.querySelector(sel + ' img'); return i ? i.getAttribute('src') : null; }", selector
+    )
+
+
+def wait_for_new_src(page, selector: str, old: str | None, timeout: float = 20_000) -> str:
+    page.wait_for_function(
+        "([sel, old]) => { const i = document.querySelector(sel + ' img'); return i && i.getAttribute('src') !== old; }",
+        arg=[selector, old],
+        timeout=timeout,
+    )
+    return src(page, selector)
+
+
+def test_cnn_insides_appear_and_follow_the_drawing(page):
+    draw(page, "#cnn-sketchpad", SEVEN)
+    shown = {sel: wait_for_new_src(page, sel, None) for sel in ("#cnn-input28", "#cnn-cam", "#cnn-features")}
+    page.locator("#cnn-clear").click()
+    page.wait_for_function("() => !document.querySelector('#cnn-cam img')", timeout=10_000)
+    draw(page, "#cnn-sketchpad", ONE)
+    for sel, old in shown.items():
+        assert wait_for_new_src(page, sel, old) != old
+
+
 def test_text_tabs_answer_as_you_type(page):
     for name in ("rnn", "transformer"):
         page.get_by_role("tab", name="RNN" if name == "rnn" else "Transformer").click()
@@ -95,12 +121,51 @@ def test_text_tabs_answer_as_you_type(page):
         )
 
 
-def test_autoencoder_tab_shows_clean_noisy_denoised(page):
+def test_autoencoder_tab_shows_clean_noisy_denoised_and_reacts(page):
     page.get_by_role("tab", name="Autoencoder").click()
     page.wait_for_function(
         "() => document.querySelectorAll('#ae-clean img, #ae-noisy img, #ae-output img').length === 3", timeout=20_000
     )
-    assert "PSNR" in page.locator("#ae-metrics").inner_text()
+    metrics = page.locator("#ae-metrics").inner_text()
+    assert "PSNR" in metrics and "The CNN reads" in metrics
+    noisy, code, walk = src(page, "#ae-noisy"), wait_for_new_src(page, "#ae-code", None), src(page, "#ae-walk")
+    assert walk is not None
+    page.get_by_label("Salt and pepper").check()
+    assert wait_for_new_src(page, "#ae-noisy", noisy) != noisy
+    assert wait_for_new_src(page, "#ae-code", code) != code
+    page.locator("#ae-walk-b input").fill("3")
+    page.keyboard.press("Enter")
+    assert wait_for_new_src(page, "#ae-walk", walk) != walk
+
+
+def test_rnn_and_transformer_insides_follow_the_sentence(page):
+    page.get_by_role("tab", name="RNN").click()
+    page.locator("#rnn-input textarea").fill("A beautiful and moving film.")
+    belief, hidden = wait_for_new_src(page, "#rnn-belief", None), wait_for_new_src(page, "#rnn-hidden", None)
+    assert page.locator("#rnn-tokens").inner_text().count("moving") == 1
+    page.locator("#rnn-input textarea").fill("Not a beautiful film at all.")
+    assert wait_for_new_src(page, "#rnn-belief", belief) != belief
+    assert wait_for_new_src(page, "#rnn-hidden", hidden) != hidden
+
+    page.get_by_role("tab", name="Transformer").click()
+    page.locator("#transformer-input textarea").fill("A beautiful and moving film.")
+    attention = wait_for_new_src(page, "#transformer-attention", None)
+    page.locator("#transformer-head input").fill("2")
+    page.keyboard.press("Enter")
+    assert wait_for_new_src(page, "#transformer-attention", attention) != attention
+
+
+def test_compare_tab_measures_all_four_models(page):
+    page.get_by_role("tab", name="Compare").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#compare-table').innerText.match(/ ms/g) || []).length === 4", timeout=60_000
+    )
+    table = page.locator("#compare-table").inner_text()
+    for model in ("CNN", "Autoencoder", "RNN", "Transformer"):
+        assert model in table
+    for side in ("rnn", "transformer"):
+        page.wait_for_function(f"() => /%/.test(document.querySelector('#compare-{side}').innerText)", timeout=20_000)
+    wait_for_new_src(page, "#compare-by-length", None)
 
 
 def test_device_is_shown(page):

@@ -1,0 +1,62 @@
+"""The Gradio UI: one module per tab. ``build(service)`` returns the whole app as a gr.Blocks.
+
+The UI only calls ``archdemo.service`` / ``explain`` / ``plots``; no model code lives here.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from archdemo.service import ArchDemoService
+from archdemo.ui.api import api_endpoints
+from archdemo.ui.autoencoder import autoencoder_tab
+from archdemo.ui.cnn import cnn_tab
+from archdemo.ui.compare import compare_tab
+from archdemo.ui.text import text_tab
+
+CSS = """
+.pixelated img { image-rendering: pixelated; }
+#device-line { opacity: 0.85; font-size: 0.9em; }
+.about ul { margin-top: 0.2em; }
+"""
+
+# The sketchpads open with no tool chosen; pick the brush so a visitor can draw at once (and again
+# after the canvas is cleared). Plain DOM: it looks for the editor's own "Brush" button.
+BRUSH_ON_LOAD = """
+() => {
+  const ids = ["cnn-sketchpad", "ae-input"];
+  const ready = () => {
+    for (const id of ids) {
+      const root = document.getElementById(id);
+      if (!root || !root.innerText.includes("select the draw tool")) continue;
+      const brush = root.querySelector('button[aria-label="Brush"]');
+      if (brush) brush.click();
+    }
+  };
+  new MutationObserver(ready).observe(document.body, { childList: true, subtree: true });
+  ready();
+}
+"""
+
+
+def build(service: ArchDemoService) -> gr.Blocks:
+    with gr.Blocks(title="archdemo: four architectures, side by side") as demo:
+        gr.Markdown(
+            "# archdemo\n"
+            "Four classic neural network families, each doing the job it was designed for. "
+            "Draw, type and poke at them to see how differently they work inside."
+        )
+        gr.Markdown(f"Models run on: **{service.device_label}**", elem_id="device-line")
+        with gr.Tabs():
+            with gr.Tab("CNN", id="cnn"):
+                cnn_tab(service)
+            with gr.Tab("Autoencoder", id="autoencoder"):
+                autoencoder_tab(service, demo)
+            with gr.Tab("RNN", id="rnn"):
+                text_tab(service, "rnn")
+            with gr.Tab("Transformer", id="transformer"):
+                text_tab(service, "transformer")
+            with gr.Tab("Compare", id="compare") as compare:
+                compare_tab(service, compare)
+        api_endpoints(service)
+    return demo

@@ -1,0 +1,77 @@
+"""The stable public API: hidden components, so each endpoint has exactly the documented inputs and outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import gradio as gr
+import numpy as np
+
+from archdemo import processing as P
+from archdemo.service import ArchDemoService
+from archdemo.ui.common import user_errors
+
+
+def _load(path: str | None):
+    if path is None:
+        raise P.InputError("No image was sent.")
+    return P.load_image_file(path)
+
+
+def api_endpoints(service: ArchDemoService) -> None:
+    with gr.Column(visible=False):
+        image_in = gr.File(label="image", file_types=None)
+        level_in = gr.Number(label="noise_level", value=0.5, minimum=0, maximum=1)
+        text_in = gr.Textbox(label="text")
+        json_out = gr.JSON(label="result")
+        noisy_out = gr.Image(label="noisy image", format="png")
+        denoised_out = gr.Image(label="denoised image", format="png")
+        metrics_out = gr.JSON(label="metrics")
+        trigger = gr.Button()
+
+    @user_errors
+    def classify_digit(image: str | None) -> dict:
+        """Classify a handwritten digit with the CNN.
+
+        Args:
+            image: an image file (PNG, JPEG, GIF, WebP, BMP or TIFF) of one digit, any size: white on
+                black, black on white, or dark strokes on a transparent background.
+        Returns:
+            {"label": "7", "probabilities": {"0": p0, ..., "9": p9}}
+        """
+        return service.classify_digit(_load(image))
+
+    @user_errors
+    def denoise_digit(image: str | None, noise_level: float):
+        """Add Gaussian noise to a digit and clean it with the denoising autoencoder.
+
+        Args:
+            image: an image file of one digit, any size (it is brought to MNIST's 28x28 form first).
+            noise_level: standard deviation of the Gaussian noise added to pixels in [0, 1], from 0 to 1.
+        Returns:
+            (noisy 28x28 image, denoised 28x28 image, {"psnr_noisy": dB, "psnr_denoised": dB})
+        """
+        r = service.denoise_digit(_load(image), noise_level)
+        to_u8 = lambda a: (np.clip(a, 0, 1) * 255).astype(np.uint8)  # noqa: E731
+        return to_u8(r.noisy), to_u8(r.denoised), r.metrics
+
+    def sentiment_endpoint(name: str, title: str) -> Callable:
+        @user_errors
+        def sentiment(text: str) -> dict:
+            return service.sentiment(name, text).answer
+
+        sentiment.__name__ = f"{name}_sentiment"
+        sentiment.__doc__ = f"""Classify the sentiment of an English sentence with the {title}.
+
+        Args:
+            text: the sentence, at most {P.MAX_TEXT_CHARS:,} characters; text past the model's
+                token limit is cut.
+        Returns:
+            {{"label": "positive" | "negative", "probabilities": {{"positive": p, "negative": 1 - p}}}}
+        """
+        return sentiment
+
+    trigger.click(classify_digit, image_in, json_out, api_name="classify_digit")
+    trigger.click(denoise_digit, [image_in, level_in], [noisy_out, denoised_out, metrics_out], api_name="denoise_digit")
+    trigger.click(sentiment_endpoint("rnn", "LSTM"), text_in, json_out, api_name="rnn_sentiment")
+    trigger.click(sentiment_endpoint("transformer", "Transformer"), text_in, json_out, api_name="transformer_sentiment")

@@ -1,0 +1,116 @@
+"""Autoencoder tab: corrupt a digit, see it rebuilt from a 32-number code, and walk between codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+import archdemo.models.autoencoder
+from archdemo import explain, plots
+from archdemo import processing as P
+from archdemo.service import ArchDemoService, DenoiseResult
+from archdemo.ui.common import about, editor_image, enlarge, is_blank, source_code, user_errors
+
+DIGITS = sorted((Path(__file__).resolve().parent.parent / "assets" / "digits").glob("*.png"))
+NOISE_CHOICES = [("Gaussian", "gaussian"), ("Salt and pepper", "salt_pepper"), ("Blanked patch", "patch")]
+
+
+def _sample(d: int) -> np.ndarray:
+    from PIL import Image
+
+    return P.prepare_digit(np.asarray(Image.open(DIGITS[d])))
+
+
+def autoencoder_tab(service: ArchDemoService, demo: gr.Blocks) -> None:
+    latent = service.model("autoencoder").config.latent_dim
+    about(
+        "Autoencoder",
+        f"An encoder squeezes the 784 pixels into a code of just {latent} numbers, and a decoder has "
+        "to rebuild the whole image from that code alone. Trained on pairs of (corrupted, clean) "
+        "digits, the code learns to keep what makes a digit a digit and has no room left for noise.",
+        "compressing, cleaning up and filling in data that looks like what it was trained on.",
+        "anything unlike its training data: it will turn a letter into the nearest digit-like shape, and "
+        "thin or unusual details can be smoothed away because the code is so small.",
+        "compare the PSNR of the noisy and the rebuilt digit (higher is closer to the clean one), and the "
+        "CNN's opinion of each. The bar chart is the code itself; the walk at the bottom decodes points "
+        "between two digits' codes.",
+    )
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=280):
+            source = gr.ImageEditor(
+                label="Digit (draw, upload or pick a sample)",
+                elem_id="ae-input",
+                type="numpy",
+                image_mode="RGBA",
+                sources=("upload", "clipboard"),
+                canvas_size=(280, 280),
+                fixed_canvas=True,
+                brush=gr.Brush(colors=["#000000"], default_size=16, color_mode="fixed"),
+                layers=False,
+                transforms=(),
+                value=str(DIGITS[7]),
+            )
+            gr.Examples([[str(p)] for p in DIGITS], inputs=[source], label="MNIST test digits", examples_per_page=10)
+        with gr.Column(scale=3, min_width=300):
+            with gr.Row():
+                kind = gr.Radio(NOISE_CHOICES, value="gaussian", label="Noise kind", elem_id="ae-kind")
+                level = gr.Slider(0, 1, value=0.5, step=0.05, label="Noise level", elem_id="ae-noise")
+            with gr.Row():
+                clean_img = gr.Image(label="Clean", elem_id="ae-clean", elem_classes="pixelated", interactive=False)
+                noisy_img = gr.Image(label="Noisy", elem_id="ae-noisy", elem_classes="pixelated", interactive=False)
+                out_img = gr.Image(label="Denoised", elem_id="ae-output", elem_classes="pixelated", interactive=False)
+            metrics = gr.Markdown(elem_id="ae-metrics")
+            code = gr.Plot(label="The bottleneck code for this noisy digit", elem_id="ae-code")
+    gr.Markdown("#### Walk through the code space\nDecode evenly spaced points on the line between two digits' codes.")
+    with gr.Row():
+        first = gr.Dropdown([str(d) for d in range(10)], value="1", label="From", elem_id="ae-walk-a")
+        second = gr.Dropdown([str(d) for d in range(10)], value="7", label="To", elem_id="ae-walk-b")
+        steps = gr.Slider(2, 10, value=8, step=1, label="Steps", elem_id="ae-walk-steps")
+    walk = gr.Image(label="Decoded walk", elem_id="ae-walk", elem_classes="pixelated", interactive=False)
+    source_code(archdemo.models.autoencoder)
+
+    @user_errors
+    def run(value: dict | None, noise_kind: str, noise_level: float):
+        image = editor_image(value)
+        if is_blank(image):
+            return None, None, None, "Draw, upload or pick a digit to start.", None
+        r: DenoiseResult = service.denoise_digit(image, noise_level, noise_kind)
+        m = r.metrics
+        probs = service.classify_batch(np.stack([r.clean, r.noisy, r.denoised]))
+        labels = service.model("cnn").config.labels
+        say = [f"{labels[int(p.argmax())]} ({p.max():.0%})" for p in probs]
+        text = (
+            f"PSNR against the clean digit (higher is closer): noisy **{m['psnr_noisy']:.1f} dB**, "
+            f"denoised **{m['psnr_denoised']:.1f} dB**.  \n"
+            f"The CNN reads the clean digit as **{say[0]}**, the noisy one as **{say[1]}**, "
+            f"the denoised one as **{say[2]}**."
+        )
+        figure = plots.latent_code_bars(explain.autoencoder_insides(service, r.noisy))
+        return enlarge(r.clean), enlarge(r.noisy), enlarge(r.denoised), text, figure
+
+    @user_errors
+    def walk_between(a: str, b: str, n: float):
+        frames = explain.latent_walk(service, _sample(int(a)), _sample(int(b)), int(n))
+        return enlarge(np.concatenate(list(frames), axis=1))
+
+    inputs, outputs = [source, kind, level], [clean_img, noisy_img, out_img, metrics, code]
+    gr.on(
+        [demo.load, source.change, kind.change, level.change],
+        run,
+        inputs,
+        outputs,
+        trigger_mode="always_last",
+        show_progress="hidden",
+        api_visibility="private",
+    )
+    gr.on(
+        [demo.load, first.change, second.change, steps.change],
+        walk_between,
+        [first, second, steps],
+        walk,
+        trigger_mode="always_last",
+        show_progress="hidden",
+        api_visibility="private",
+    )

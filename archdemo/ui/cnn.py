@@ -1,0 +1,86 @@
+"""CNN tab: draw a digit, watch it classified after every stroke, and look inside the network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+import archdemo.models.cnn
+from archdemo import explain, plots
+from archdemo import processing as P
+from archdemo.service import ArchDemoService
+from archdemo.ui.common import about, editor_image, enlarge, is_blank, source_code, user_errors
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def examples() -> list[tuple[str, str]]:
+    """Sample digits for the canvas: a few clear ones, and the MNIST test digits the CNN gets wrong."""
+    clear = [(str(ASSETS / "digits" / f"{d}.png"), f"a clear {d}") for d in (2, 5, 8)]
+    hard = [(str(p), p.stem.replace("_", " ")) for p in sorted((ASSETS / "hard").glob("*.png"))]
+    return clear + hard
+
+
+def cnn_tab(service: ArchDemoService) -> None:
+    about(
+        "Convolutional network (CNN)",
+        "A CNN slides small learned filters over the image. The first layer's filters respond to "
+        "short edges and strokes; later layers combine those into curves, loops and corners, each "
+        "time looking at a wider patch of the image. The same filter is used everywhere, so a loop "
+        "is recognised wherever it is drawn.",
+        "images and other grid data where local patterns matter: digits, photos, spectrograms.",
+        "things that depend on the whole layout at once, or on order over long distances; "
+        "shapes unlike anything in its training set (letters, doodles) still get a digit, often confidently.",
+        "the prediction changes stroke by stroke. Below, the 28x28 picture the model actually receives, "
+        "which strokes pushed it to its answer, and what each layer's filters lit up on.",
+    )
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=300):
+            sketch = gr.Sketchpad(
+                label="Draw a digit (0-9)",
+                elem_id="cnn-sketchpad",
+                type="numpy",
+                image_mode="RGBA",
+                canvas_size=(280, 280),
+                fixed_canvas=True,
+                brush=gr.Brush(colors=["#000000"], default_size=16, color_mode="fixed"),
+                layers=False,
+                transforms=(),
+            )
+            clear = gr.Button("Clear", elem_id="cnn-clear")
+        with gr.Column(scale=2, min_width=260):
+            prediction = gr.Label(label="Prediction", num_top_classes=10, elem_id="cnn-prediction")
+    with gr.Row():
+        seen = gr.Image(
+            label="What the model sees (28x28)",
+            elem_id="cnn-input28",
+            elem_classes="pixelated",
+            interactive=False,
+            height=230,
+        )
+        cam = gr.Image(label="Which strokes drove the answer", elem_id="cnn-cam", interactive=False, height=230)
+    features = gr.Plot(label="Feature maps: what each stage's first filters respond to", elem_id="cnn-features")
+    with gr.Accordion("Examples: sample digits, including ones this CNN gets wrong", open=False):
+        gr.Examples([[p] for p, _ in examples()], inputs=[sketch], example_labels=[lbl for _, lbl in examples()])
+    source_code(archdemo.models.cnn)
+
+    @user_errors
+    def classify(value: dict | None):
+        image = editor_image(value)
+        if is_blank(image):
+            return None, None, None, None  # an empty canvas is not an error while drawing
+        inside = explain.cnn_insides(service, P.prepare_digit(image))
+        probs = {label: float(p) for label, p in zip(inside.labels, inside.probabilities, strict=True)}
+        return (
+            probs,
+            enlarge(inside.digit),
+            plots.cam_overlay(inside.digit, inside.cam),
+            plots.feature_maps_figure(inside),
+        )
+
+    outputs = [prediction, seen, cam, features]
+    sketch.change(
+        classify, sketch, outputs, trigger_mode="always_last", show_progress="hidden", api_visibility="private"
+    )
+    clear.click(lambda: (None, None, None, None, None), None, [sketch, *outputs], api_visibility="private")

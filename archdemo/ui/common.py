@@ -1,0 +1,74 @@
+"""Pieces every tab uses: error handling, image helpers, the explanation and source-code blocks."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from types import ModuleType
+
+import gradio as gr
+import numpy as np
+
+from archdemo import processing as P
+
+log = logging.getLogger("archdemo.ui")
+DISPLAY = 196  # px: 28x28 digits are shown 7x larger, pixel for pixel
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn bad input into a clear message in the UI and the API, and never leak a stack trace."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except P.InputError as e:
+            raise gr.Error(str(e), print_exception=False) from None
+        except gr.Error:
+            raise
+        except Exception:
+            log.exception("unexpected error in %s", fn.__name__)
+            raise gr.Error("Something went wrong on our side; please try again.", print_exception=False) from None
+
+    return wrapper
+
+
+def editor_image(value: dict | np.ndarray | None) -> np.ndarray | None:
+    """The composite of a sketchpad / image editor value (or a plain image) as an array."""
+    if isinstance(value, dict):
+        return value.get("composite")
+    return value
+
+
+def is_blank(image: np.ndarray | None) -> bool:
+    if image is None:
+        return True
+    try:
+        ink = P.to_grayscale_ink(image)
+    except P.InputError:
+        return False
+    return float(ink.max()) - float(ink.min()) < P.MIN_INK
+
+
+def enlarge(img28: np.ndarray) -> np.ndarray:
+    """(28, 28) in [0, 1] -> (196, 196) uint8, nearest neighbour so each pixel stays a crisp square."""
+    k = DISPLAY // img28.shape[0]
+    return (np.kron(np.clip(img28, 0, 1), np.ones((k, k))) * 255).astype(np.uint8)
+
+
+def about(title: str, idea: str, good: str, struggles: str, here: str) -> None:
+    """The short explanation at the top of a tab, in four parts."""
+    gr.Markdown(
+        f"### {title}\n{idea}\n\n"
+        f"- **Good at:** {good}\n- **Struggles with:** {struggles}\n- **What to look for here:** {here}",
+        elem_classes="about",
+    )
+
+
+def source_code(*modules: ModuleType) -> None:
+    """The code that actually runs, read from the installed package, shown collapsed."""
+    with gr.Accordion("The model's source code (what runs behind this tab)", open=False):
+        for module in modules:
+            gr.Code(inspect.getsource(module), language="python", label=module.__name__, interactive=False)

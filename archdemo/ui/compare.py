@@ -1,0 +1,90 @@
+"""Compare tab: one sentence through both text models, and the four models' measured numbers."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from archdemo import explain, facts, plots
+from archdemo.service import ArchDemoService
+from archdemo.ui.common import user_errors
+
+WHEN = """
+#### Which to use when
+- **A grid of values where nearby values belong together** (images, spectrograms, board games): a **CNN**.
+  It needs little data because it assumes locality and reuses each filter everywhere.
+- **You want a compact description of your data**, to clean it, compress it, spot things that do not fit
+  (a reconstruction that comes out badly is a sign of an unusual input) or generate variations: an
+  **autoencoder**.
+- **A stream that arrives one step at a time** and must be answered as it comes (live sensor data, typing),
+  or small sequence data sets and small devices: an **RNN** (LSTM or GRU). Memory does not grow with length.
+- **Text or any sequence where distant parts interact, and enough data or a pretrained model**: a
+  **Transformer**. Trained from scratch on a few thousand sentences, as here, it has no edge over the LSTM;
+  pretrained on billions of words it beats every other family on language.
+"""
+
+
+def compare_tab(service: ArchDemoService, tab: gr.Tab) -> None:
+    gr.Markdown("### The same sentence, two readers")
+    text = gr.Textbox(label="A sentence for both text models", value="It's not bad, I'd say!", elem_id="compare-input")
+    with gr.Row():
+        with gr.Column(min_width=260):
+            rnn_label = gr.Label(label="RNN (LSTM)", num_top_classes=2, elem_id="compare-rnn")
+            rnn_tokens = gr.HighlightedText(
+                label="RNN: how much each word moved it",
+                show_legend=False,
+                combine_adjacent=False,
+                elem_id="compare-rnn-tokens",
+            )
+        with gr.Column(min_width=260):
+            tf_label = gr.Label(label="Transformer", num_top_classes=2, elem_id="compare-transformer")
+            tf_tokens = gr.HighlightedText(
+                label="Transformer: what the classifier attends to",
+                show_legend=False,
+                combine_adjacent=False,
+                elem_id="compare-transformer-tokens",
+            )
+    gr.Markdown("### The four models, measured")
+    table = gr.Dataframe(headers=facts.TABLE_HEADERS, interactive=False, wrap=True, elem_id="compare-table")
+    gr.Markdown(
+        "Quality: `python -m archdemo.evaluate` on the bundled weights. Latency: median of 20 requests through "
+        "the app's own code (preprocessing included) on the machine serving this page, measured when you open "
+        "this tab."
+    )
+    by_length = gr.Plot(label="SST-2 dev accuracy by sentence length", elem_id="compare-by-length")
+    gr.Markdown(WHEN)
+
+    @user_errors
+    def both(sentence: str):
+        if not (sentence or "").strip():
+            return None, None, None, None
+        r = explain.rnn_reading(service, sentence)
+        t = explain.transformer_attention(service, sentence)
+        return (
+            service.sentiment("rnn", sentence).answer["probabilities"],
+            plots.highlight_spans(r.tokens, r.influence),
+            service.sentiment("transformer", sentence).answer["probabilities"],
+            plots.highlight_spans(t.tokens[1:], t.pooled_attention[1:]),
+        )
+
+    @user_errors
+    def measured():
+        metrics = facts.saved_metrics() or {}
+        lengths = metrics.get("by_length")
+        figure = None
+        if lengths:
+            figure = plots.accuracy_by_length_figure(
+                lengths["buckets"], {"RNN": lengths["rnn"], "Transformer": lengths["transformer"]}, lengths["counts"]
+            )
+        return facts.model_table(service), figure
+
+    outputs = [rnn_label, rnn_tokens, tf_label, tf_tokens]
+    gr.on(
+        [tab.select, text.change],
+        both,
+        text,
+        outputs,
+        trigger_mode="always_last",
+        show_progress="hidden",
+        api_visibility="private",
+    )
+    tab.select(measured, None, [table, by_length], api_visibility="private")

@@ -1,0 +1,148 @@
+"""RNN and Transformer tabs: one sentence, and how each model arrives at its verdict."""
+
+from __future__ import annotations
+
+import functools
+
+import gradio as gr
+
+import archdemo.models.rnn
+import archdemo.models.transformer
+from archdemo import explain, plots
+from archdemo import processing as P
+from archdemo.service import ArchDemoService
+from archdemo.ui.common import about, source_code, user_errors
+
+# (sentence, what makes it interesting); "gets wrong" labels were checked against the bundled weights
+# by tests/test_ui_examples.py, so they stay true when the weights change.
+EXAMPLES = [
+    ("A gorgeous, witty and deeply moving film.", "clearly positive"),
+    ("The plot is thin and the jokes fall flat.", "clearly negative"),
+    ("It's not bad, I'd say!", "negation: 'not bad'"),
+    ("I expected to hate it, but it won me over.", "the turn comes late"),
+    ("Not the worst movie I've seen, but far from good.", "mixed signals"),
+    ("Oh great, another two hours of my life I will never get back.", "sarcasm: both models get this wrong"),
+]
+
+ABOUT = {
+    "rnn": (
+        "Recurrent network (LSTM)",
+        "An RNN reads one word at a time, left to right, and after each word updates a fixed-size "
+        "memory (its hidden state). Its verdict is whatever that memory says after the last word. "
+        "An LSTM adds gates that decide what to keep and what to forget, which lets it carry a "
+        "'not' forward to the word it negates.",
+        "sequences whose meaning builds up in order: text, speech, sensor streams; it works on any length.",
+        "long texts, where early words fade from its memory, and it cannot look ahead: it must commit "
+        "to each word before seeing the next. Reading is step by step, so it cannot be parallelised.",
+        "the line shows the probability of 'positive' after each word: watch it swing at 'not', 'but' "
+        "and strong adjectives. Words are coloured by how far they moved it (red up, purple down). The "
+        "heatmap is the memory itself, one row per memory unit.",
+    ),
+    "transformer": (
+        "Transformer",
+        "A Transformer reads all the words at once. In each layer every word builds its new meaning as a "
+        "weighted mix of all the words, with weights (attention) it computes from the words themselves. "
+        "Word order only enters through position signals added to the words (here, sine waves plus a "
+        "penalty for attending far away).",
+        "capturing relations between words however far apart, and training fast on GPUs because all "
+        "positions are computed in parallel; with lots of data (or pretraining) it beats every other family.",
+        "small data: with no built-in sense of order it has to learn grammar from examples, and on a few "
+        "thousand sentences (as here) it is no better than the RNN. Attention costs grow with the square "
+        "of the length.",
+        "the attention map: row = the word that is looking, column = the word it looks at. Pick a layer "
+        "and a head: some heads look at neighbours, others at sentiment words. Words are highlighted by "
+        "how much the classifier's summary attends to them.",
+    ),
+}
+
+
+def text_tab(service: ArchDemoService, name: str) -> None:
+    about(*ABOUT[name])
+    gr.Markdown("Both text models were trained on the same movie-review phrases (SST-2) with the same tokenizer.")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=300):
+            text = gr.Textbox(
+                label="A sentence",
+                placeholder="Type a movie-review style sentence...",
+                lines=2,
+                max_length=P.MAX_TEXT_CHARS,
+                elem_id=f"{name}-input",
+            )
+            button = gr.Button("Read it", variant="primary", elem_id=f"{name}-submit")
+            gr.Examples([[s] for s, _ in EXAMPLES], inputs=[text], example_labels=[f"{s} ({w})" for s, w in EXAMPLES])
+        with gr.Column(scale=2, min_width=260):
+            prediction = gr.Label(label="Sentiment", num_top_classes=2, elem_id=f"{name}-prediction")
+            notes = gr.Markdown(elem_id=f"{name}-notes")
+    tokens = gr.HighlightedText(
+        label="How much each word moved the verdict" if name == "rnn" else "What the classifier attends to",
+        elem_id=f"{name}-tokens",
+        show_legend=True,
+        combine_adjacent=False,
+    )
+    if name == "rnn":
+        plot_a = gr.Plot(label="Belief while reading", elem_id="rnn-belief")
+        plot_b = gr.Plot(label="Hidden state over time", elem_id="rnn-hidden")
+        controls = []
+    else:
+        config = service.model("transformer").config
+        with gr.Row():
+            layer = gr.Dropdown(
+                [str(i + 1) for i in range(config.num_layers)],
+                value=str(config.num_layers),
+                label="Layer",
+                elem_id="transformer-layer",
+            )
+            head = gr.Dropdown(
+                ["all (average)", *[str(i + 1) for i in range(config.num_heads)]],
+                value="all (average)",
+                label="Head",
+                elem_id="transformer-head",
+            )
+        plot_a = gr.Plot(label="Attention", elem_id="transformer-attention")
+        plot_b = gr.State(None)
+        controls = [layer, head]
+    source_code(archdemo.models.rnn if name == "rnn" else archdemo.models.transformer)
+
+    def verdict(sentence: str) -> tuple[str, dict]:
+        result = service.sentiment(name, sentence)
+        return "\n".join(f"- {n}" for n in result.notices), result.answer["probabilities"]
+
+    @user_errors
+    def read(sentence: str, *choices: str, live: bool = False):
+        if live and not (sentence or "").strip():
+            return None, "", None, None, None  # a cleared box while typing is not an error
+        note, probs = verdict(sentence)
+        if name == "rnn":
+            r = explain.rnn_reading(service, sentence)
+            return (
+                probs,
+                note,
+                plots.highlight_spans(r.tokens, r.influence),
+                plots.belief_plot(r.tokens, r.belief),
+                plots.hidden_state_heatmap(r.tokens, r.hidden),
+            )
+        t = explain.transformer_attention(service, sentence)
+        layer_i = int(choices[0]) - 1
+        heads = t.attention[layer_i]  # (h, T, T)
+        chosen = heads.mean(0) if choices[1].startswith("all") else heads[int(choices[1]) - 1]
+        title = f"Layer {layer_i + 1}, " + ("all heads" if choices[1].startswith("all") else f"head {choices[1]}")
+        return (
+            probs,
+            note,
+            plots.highlight_spans(t.tokens[1:], t.pooled_attention[1:]),
+            plots.attention_heatmap(t.tokens, chosen, title),
+            None,
+        )
+
+    outputs = [prediction, notes, tokens, plot_a, plot_b]
+    for trigger in (button.click, text.submit):
+        trigger(read, [text, *controls], outputs, api_visibility="private")
+    gr.on(
+        [text.change, *[c.change for c in controls]],
+        functools.partial(read, live=True),
+        [text, *controls],
+        outputs,
+        trigger_mode="always_last",
+        show_progress="hidden",
+        api_visibility="private",
+    )
