@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="port (default: $GRADIO_SERVER_PORT or 7860)",
     )
     p.add_argument("--share", action="store_true", help="also ask Gradio for a public share link")
+    p.add_argument(
+        "--mcp", action="store_true", help="also serve the four tasks as MCP tools (default: $GRADIO_MCP_SERVER)"
+    )
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: $ARCHDEMO_DEVICE, else cuda if available)")
     p.add_argument(
         "--weights", choices=["bundled", "hub"], help="where weights come from (default: $ARCHDEMO_WEIGHTS or bundled)"
@@ -56,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
         server_name=args.host,
         server_port=args.port,
         share=args.share,
+        mcp_server=True if args.mcp else None,
         css=CSS,
         js=BRUSH_ON_LOAD,
         max_file_size="10mb",

@@ -22,3 +22,17 @@ def describe(device: torch.device) -> str:
     if device.type == "cuda":
         return f"CUDA ({torch.cuda.get_device_name(device)})"
     return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def gpu_task(duration: int = 15):
+    """On a ZeroGPU Space (the ``spaces`` package is importable there), run the function with a GPU
+    attached for up to ``duration`` seconds; everywhere else, leave the function unchanged."""
+
+    def wrap(fn):
+        try:
+            import spaces  # only installed on Hugging Face Spaces
+        except ImportError:
+            return fn
+        return spaces.GPU(duration=duration)(fn)
+
+    return wrap

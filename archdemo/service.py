@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import numbers
+import os
 import threading
 from dataclasses import dataclass, field
 
@@ -16,8 +17,8 @@ import torch
 from torch import nn
 
 from archdemo import processing as P
-from archdemo.device import describe, pick_device
-from archdemo.hub import WeightsError, WeightsSource, default_source, load_model
+from archdemo.device import describe, gpu_task, pick_device
+from archdemo.hub import BUNDLED_DIR, WeightsError, WeightsSource, default_source, load_model
 from archdemo.registry import MODELS, get_spec
 
 log = logging.getLogger("archdemo.service")
@@ -62,11 +63,26 @@ class ArchDemoService:
         if model is None:
             with self._lock:
                 if name not in self._models:
-                    source = self.source(name)
-                    self._models[name] = load_model(name, source, self.device)
-                    self._loaded_from[name] = str(source)
+                    self._models[name], self._loaded_from[name] = self._load(name)
                 model = self._models[name]
         return model
+
+    def _load(self, name: str) -> tuple[nn.Module, str]:
+        """Load from the configured source; a registry Hub source that fails falls back to the bundled copy.
+
+        A source the user named explicitly (ARCHDEMO_<NAME>_WEIGHTS or ``sources``) never falls back:
+        they asked for that model, so they get it or a clear error.
+        """
+        explicit = name in self._sources or os.environ.get(f"ARCHDEMO_{name.upper()}_WEIGHTS")
+        try:
+            source = self.source(name)
+            return load_model(name, source, self.device), str(source)
+        except WeightsError as e:
+            if explicit or os.environ.get("ARCHDEMO_WEIGHTS", "bundled") != "hub":
+                raise
+            log.warning("%s: %s; falling back to the bundled weights in %s", name, e, BUNDLED_DIR / name)
+            bundled = WeightsSource("dir", str(BUNDLED_DIR / name))
+            return load_model(name, bundled, self.device), f"{bundled} (fallback: the Hub was unavailable)"
 
     def loaded_from(self) -> dict[str, str]:
         return dict(self._loaded_from)
@@ -92,6 +108,7 @@ class ArchDemoService:
 
     # ------------------------------------------------------------ CNN
 
+    @gpu_task()
     @torch.inference_mode()
     def classify_batch(self, digits: np.ndarray) -> np.ndarray:
         """(N, 28, 28) in [0, 1] -> (N, 10) class probabilities."""
@@ -108,6 +125,7 @@ class ArchDemoService:
 
     # ------------------------------------------------------------ autoencoder
 
+    @gpu_task()
     @torch.inference_mode()
     def denoise_batch(self, noisy: np.ndarray) -> np.ndarray:
         """(N, 28, 28) in [0, 1] -> (N, 28, 28) denoised, in [0, 1]."""
@@ -129,6 +147,7 @@ class ArchDemoService:
         if name not in TEXT_MODELS:
             raise ValueError(f"{name!r} is not a text model; choose one of {TEXT_MODELS}")
 
+    @gpu_task()
     @torch.inference_mode()
     def sentiment_batch(self, name: str, ids: list[list[int]]) -> np.ndarray:
         """Token id lists -> (N, 2) probabilities [negative, positive]."""

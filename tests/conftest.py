@@ -57,7 +57,7 @@ def app_url():
     env = {**os.environ, "ARCHDEMO_DEVICE": "cpu", "PYTHONUNBUFFERED": "1"}
     log = open(ROOT / "tests" / ".app.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), "--mcp"],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -83,13 +83,15 @@ def test_cnn_tab_is_ready_to_draw_and_predicts_while_drawing(page):
 def src(page, selector: str) -> str | None:
     """The image source shown inside an element (gr.Image and matplotlib gr.Plot both render an <img>)."""
     return page.evaluate(
-        "(sel) => { const i = document.querySelector(sel + ' img'); return i ? i.getAttribute('src') : null; }", selector
+        "(sel) => { const i = document.querySelector(sel + ' img'); return i ? i.getAttribute('src') : null; }",
+        selector,
     )
 
 
 def wait_for_new_src(page, selector: str, old: str | None, timeout: float = 20_000) -> str:
     page.wait_for_function(
-        "([sel, old]) => { const i = document.querySelector(sel + ' img'); return i && i.getAttribute('src') !== old; }",
+        "([sel, old]) => { const i = document.querySelector(sel + ' img');"
+        " return i && i.getAttribute('src') !== old; }",
         arg=[selector, old],
         timeout=timeout,
     )

@@ -244,3 +244,58 @@ def test_dropped_download_connection(hub, tmp_path, no_sleep):
 def test_repo_id_huggingface_hub_rejects(hub, repo):
     with pytest.raises(WeightsError, match=re.escape(repo)):
         load("main", repo=repo)
+
+
+def test_app_falls_back_to_bundled_weights_when_the_hub_fails(hub, tmp_path, monkeypatch, no_sleep, caplog):
+    """ARCHDEMO_WEIGHTS=hub with an unreachable Hub: the service serves the bundled model and says so."""
+    from dataclasses import replace
+
+    from archdemo import registry
+    from archdemo.service import ArchDemoService
+
+    monkeypatch.setitem(registry.MODELS, "cnn", replace(registry.MODELS["cnn"], revision="0" * 40))
+    monkeypatch.setenv("ARCHDEMO_WEIGHTS", "hub")
+    monkeypatch.delenv("ARCHDEMO_CNN_WEIGHTS", raising=False)
+    hub.stop()
+    service = ArchDemoService(device="cpu")
+    with caplog.at_level("WARNING", logger="archdemo.service"):
+        model = service.model("cnn")
+    assert "falling back to the bundled weights" in caplog.text
+    assert "fallback" in service.loaded_from()["cnn"]
+    assert not model.training
+
+
+def test_an_explicitly_chosen_repo_never_falls_back(hub, monkeypatch, no_sleep):
+    from archdemo.service import ArchDemoService
+
+    monkeypatch.setenv("ARCHDEMO_CNN_WEIGHTS", "hub:someone/missing-model@" + "1" * 40)
+    with pytest.raises(WeightsError, match="someone/missing-model"):
+        ArchDemoService(device="cpu").model("cnn")
+
+
+def test_publish_pushes_one_repo_per_model_and_reports_commits(tmp_path, monkeypatch, capsys):
+    """The publish command against a recording stand-in for HfApi (uploads need a real Hub account)."""
+    from archdemo import hub as hub_module
+    from archdemo import publish
+
+    for name in ("cnn", "rnn"):
+        folder = tmp_path / name
+        save_pretrained(make_cnn(seed=0), folder, card="---\nlibrary_name: pytorch\n---\n# card\n")
+    monkeypatch.setattr(publish, "BUNDLED_DIR", tmp_path)
+    monkeypatch.setattr(hub_module, "BUNDLED_DIR", tmp_path)
+    calls = []
+
+    class RecordingApi:
+        def create_repo(self, repo, **kw):
+            calls.append(("create", repo, kw["exist_ok"]))
+
+        def upload_folder(self, repo_id, folder_path, allow_patterns, commit_message):
+            calls.append(("upload", repo_id, sorted(allow_patterns)))
+            return type("Info", (), {"oid": f"{len(calls):040x}"})()
+
+    commits = publish.publish("me/archdemo", ["cnn", "rnn"], api=RecordingApi())
+    assert [c[1] for c in calls] == ["me/archdemo-cnn"] * 2 + ["me/archdemo-rnn"] * 2
+    assert calls[1][2] == ["README.md", "config.json", "model.safetensors"]
+    assert all(len(c) == 40 for c in commits.values())
+    with pytest.raises(SystemExit, match="lacks"):
+        publish.publish("me/archdemo", ["transformer"], api=RecordingApi())

@@ -73,6 +73,7 @@ def train_text(
     overrides: dict | None = None,
     embedding_lr_scale: float = 1.0,
     word_dropout: float = 0.1,
+    lr: float | None = None,
     ema_decay: float = 0.999,
 ) -> SentimentRNN | SentimentTransformer:
     seed_everything(seed)
@@ -83,11 +84,11 @@ def train_text(
     if name == "rnn":
         config = SentimentRNNConfig(vocab=vocab, **(overrides or {}))
         model = SentimentRNN(config)
-        cfg = TrainConfig(epochs=epochs or 3, lr=3e-3, weight_decay=1e-4, seed=seed, ema_decay=ema_decay)
+        cfg = TrainConfig(epochs=epochs or 3, lr=lr or 3e-3, weight_decay=1e-4, seed=seed, ema_decay=ema_decay)
     else:
         config = SentimentTransformerConfig(vocab=vocab, **(overrides or {}))
         model = SentimentTransformer(config)
-        cfg = TrainConfig(epochs=epochs or 4, lr=1e-3, weight_decay=1e-2, seed=seed, ema_decay=ema_decay)
+        cfg = TrainConfig(epochs=epochs or 4, lr=lr or 1e-3, weight_decay=1e-2, seed=seed, ema_decay=ema_decay)
     with torch.no_grad():
         model.embedding.weight.copy_(torch.from_numpy(vectors))
     if freeze_embeddings:
