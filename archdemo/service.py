@@ -10,10 +10,13 @@ import logging
 import numbers
 import os
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
 from archdemo import processing as P
@@ -178,6 +181,87 @@ class ArchDemoService:
                 f"{enc.unknown} of {words} tokens are not in the model's vocabulary and were read as unknown."
             )
         return SentimentResult(answer, enc.tokens, notices)
+
+    # ------------------------------------------------------------ many requests at once
+    # For batched serving: each item is prepared on its own, and its InputError is returned in its
+    # place rather than raised, so one bad item does not spoil the others; the model then runs once
+    # for all the good items. Answers equal the one-at-a-time methods' (up to float rounding).
+
+    def classify_digits(self, images: Sequence[np.ndarray | Image.Image | None]) -> list[dict | P.InputError]:
+        """Many drawings or uploads -> per item, classify_digit's answer or the item's InputError."""
+        out: list = _each(P.prepare_digit, images)
+        good = [i for i, r in enumerate(out) if not isinstance(r, P.InputError)]
+        if good:
+            labels = self.model("cnn").config.labels
+            probs = self.classify_batch(np.stack([out[i] for i in good]))  # (G, 10)
+            for i, p in zip(good, probs, strict=True):
+                out[i] = P.label_dict(p, labels)
+        return out
+
+    def denoise_digits(
+        self,
+        images: Sequence[np.ndarray | Image.Image | None],
+        noise_levels: Sequence[float],
+        kind: str = "gaussian",
+        seed: int = 0,
+    ) -> list[DenoiseResult | P.InputError]:
+        """Per item, what denoise_digit(image, level, kind, seed) returns, or the item's InputError."""
+        if len(images) != len(noise_levels):
+            raise ValueError(f"{len(images)} images but {len(noise_levels)} noise levels")
+
+        def corrupt(item: tuple) -> tuple[np.ndarray, np.ndarray]:
+            clean = P.prepare_digit(item[0])
+            level = _number(item[1], "noise level")
+            return clean, P.add_noise(clean, kind, level, np.random.default_rng(seed))
+
+        out: list = _each(corrupt, list(zip(images, noise_levels, strict=True)))
+        good = [i for i, r in enumerate(out) if not isinstance(r, P.InputError)]
+        if good:
+            denoised = self.denoise_batch(np.stack([out[i][1] for i in good]))  # (G, 28, 28)
+            for i, d in zip(good, denoised, strict=True):
+                clean, noisy = out[i]
+                metrics = {"psnr_noisy": round(P.psnr(clean, noisy), 2), "psnr_denoised": round(P.psnr(clean, d), 2)}
+                out[i] = DenoiseResult(clean, noisy, d, metrics)
+        return out
+
+    def sentiments(self, name: str, texts: Sequence[str]) -> list[SentimentResult | P.InputError]:
+        """Per text, what sentiment(name, text) returns, or the text's InputError; one padded batch."""
+        self._check_text_model(name)
+        tok = self.tokenizer(name)
+        out: list = _each(tok.encode, texts)
+        good = [i for i, r in enumerate(out) if not isinstance(r, P.InputError)]
+        if good:
+            probs = self.sentiment_batch(name, [out[i].ids for i in good])  # (G, 2)
+            for i, p in zip(good, probs, strict=True):
+                out[i] = self._sentiment_result(name, out[i], p)
+        return out
+
+    def _sentiment_result(self, name: str, enc: P.Encoded, probs: np.ndarray) -> SentimentResult:
+        answer = P.label_dict(probs, self.model(name).config.labels)
+        answer["probabilities"] = {
+            "positive": answer["probabilities"]["positive"],
+            "negative": answer["probabilities"]["negative"],
+        }
+        notices = []
+        if enc.truncated:
+            notices.append(f"The text was cut to its first {len(enc.ids)} tokens ({enc.truncated} more were ignored).")
+        words = len(enc.tokens) - (1 if enc.tokens and enc.tokens[0] == "[CLS]" else 0)
+        if enc.unknown:
+            notices.append(
+                f"{enc.unknown} of {words} tokens are not in the model's vocabulary and were read as unknown."
+            )
+        return SentimentResult(answer, enc.tokens, notices)
+
+
+def _each(fn: Callable[[Any], Any], items: Sequence) -> list:
+    """fn applied to every item; an item whose fn raises InputError gets the error in its place."""
+    out: list = []
+    for item in items:
+        try:
+            out.append(fn(item))
+        except P.InputError as e:
+            out.append(e)
+    return out
 
 
 def _number(value: object, what: str) -> float:

@@ -74,6 +74,7 @@ def train_text(
     embedding_lr_scale: float = 1.0,
     word_dropout: float = 0.1,
     lr: float | None = None,
+    length_weighted: bool = False,
     ema_decay: float = 0.999,
 ) -> SentimentRNN | SentimentTransformer:
     seed_everything(seed)
@@ -123,7 +124,12 @@ def train_text(
 
     def loss_fn(m, batch):
         ids, lengths, y = batch
-        return F.cross_entropy(m(ids, lengths), y)
+        if not length_weighted:
+            return F.cross_entropy(m(ids, lengths), y)
+        # Most training phrases are a few words long while the sentences it is judged on average 19:
+        # weigh each phrase by its length (capped), so whole sentences count for more than fragments.
+        w = lengths.clamp(max=25).float()
+        return (F.cross_entropy(m(ids, lengths), y, reduction="none") * w).sum() / w.sum()
 
     def report(m, epoch):
         with torch.inference_mode():
