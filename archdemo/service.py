@@ -185,7 +185,8 @@ class ArchDemoService:
     # ------------------------------------------------------------ many requests at once
     # For batched serving: each item is prepared on its own, and its InputError is returned in its
     # place rather than raised, so one bad item does not spoil the others; the model then runs once
-    # for all the good items. Answers equal the one-at-a-time methods' (up to float rounding).
+    # for all the good items. Answers equal the one-at-a-time methods' (up to float rounding). An
+    # item may itself be an InputError (a file the caller could not read): it is passed through.
 
     def classify_digits(self, images: Sequence[np.ndarray | Image.Image | None]) -> list[dict | P.InputError]:
         """Many drawings or uploads -> per item, classify_digit's answer or the item's InputError."""
@@ -210,6 +211,8 @@ class ArchDemoService:
             raise ValueError(f"{len(images)} images but {len(noise_levels)} noise levels")
 
         def corrupt(item: tuple) -> tuple[np.ndarray, np.ndarray]:
+            if isinstance(item[0], P.InputError):
+                raise item[0]
             clean = P.prepare_digit(item[0])
             level = _number(item[1], "noise level")
             return clean, P.add_noise(clean, kind, level, np.random.default_rng(seed))
@@ -254,11 +257,14 @@ class ArchDemoService:
 
 
 def _each(fn: Callable[[Any], Any], items: Sequence) -> list:
-    """fn applied to every item; an item whose fn raises InputError gets the error in its place."""
+    """fn applied to every item; an item whose fn raises InputError gets the error in its place.
+
+    An item that already is an InputError (e.g. an upload that could not be read) stays as it is.
+    """
     out: list = []
     for item in items:
         try:
-            out.append(fn(item))
+            out.append(item if isinstance(item, P.InputError) else fn(item))
         except P.InputError as e:
             out.append(e)
     return out

@@ -1,0 +1,1 @@
+"""Benchmarks: model latency, serving under load, cold start. Run as ``python -m bench.<name>``; see README.md."""
