@@ -66,7 +66,7 @@ def evaluate(service: ArchDemoService, data_dir: str | None, limit: int | None =
     return results
 
 
-def write_assets(results: dict, data_dir: str | None) -> None:
+def write_assets(results: dict, data_dir: str | None, service: ArchDemoService) -> None:
     """Model cards, the Compare tab's metrics.json, and a few test digits the CNN gets wrong (examples)."""
     for name in MODELS:
         (BUNDLED_DIR / name / CARD_NAME).write_text(model_card(name, results[name]), encoding="utf-8")
@@ -77,9 +77,13 @@ def write_assets(results: dict, data_dir: str | None) -> None:
     for old in hard.glob("*.png"):
         old.unlink()
     images, labels = load_mnist("test", data_dir)
-    for i in results["_cnn_errors"][:4]:
-        name = f"{labels[i]}_read_as_{results['_cnn_predictions'][i]}_(test_digit_{i}).png"
-        Image.fromarray(images[i]).save(hard / name)
+    saved = 0
+    for i in results["_cnn_errors"]:
+        # Keep the ones the app (which re-centres every image) also gets wrong, in the same way.
+        answer = service.classify_digit(images[i])["label"]
+        if saved < 4 and answer == str(results["_cnn_predictions"][i]):
+            Image.fromarray(images[i]).save(hard / f"{labels[i]}_read_as_{answer}_(test_digit_{i}).png")
+            saved += 1
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -94,11 +98,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", help="cpu, cuda or cuda:N")
     parser.add_argument("--limit", type=int, help="evaluate only the first N examples of each set (quick checks)")
     args = parser.parse_args(argv)
-    results = evaluate(ArchDemoService(device=args.device), args.data_dir, args.limit)
+    service = ArchDemoService(device=args.device)
+    results = evaluate(service, args.data_dir, args.limit)
     if args.write_cards:
         if args.limit:
             sys.exit("--write-cards needs the full sets: drop --limit")
-        write_assets(results, args.data_dir)
+        write_assets(results, args.data_dir, service)
     public = {k: v for k, v in results.items() if not k.startswith("_")}
     if args.json:
         print(json.dumps(public))

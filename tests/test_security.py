@@ -73,7 +73,9 @@ def test_uploads_over_the_limit_are_refused(app_url):
 
 
 def test_no_pickle_no_remote_code_anywhere():
-    pattern = re.compile(r"torch\.load\(|import pickle|pickle\.load|trust_remote_code\s*=\s*True|(?<![.\w])(eval|exec)\(")
+    pattern = re.compile(
+        r"torch\.load\(|import pickle|pickle\.load|trust_remote_code\s*=\s*True|(?<![.\w])(eval|exec)\("
+    )
     offenders = [
         f"{p.relative_to(ROOT)}:{i}"
         for p in [*ROOT.glob("archdemo/**/*.py"), ROOT / "app.py"]

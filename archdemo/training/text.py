@@ -13,6 +13,7 @@ from collections import Counter
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from archdemo.data import load_sst2
 from archdemo.models import SentimentRNN, SentimentRNNConfig, SentimentTransformer, SentimentTransformerConfig
@@ -20,7 +21,7 @@ from archdemo.processing import Tokenizer, tokenize
 from archdemo.training.loop import TrainConfig, fit, seed_everything
 
 log = logging.getLogger("archdemo.train")
-SPECIALS = ["[PAD]", "[UNK]", "[CLS]"]
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[MASK]"]  # [MASK] is used only while pretraining the Transformer
 VOCAB_SIZE = 20_000  # SST-2 training words first, then the most frequent other GloVe words
 
 
@@ -63,6 +64,47 @@ def _pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor
     return ids, lengths
 
 
+class MaskedWordHead(nn.Module):
+    """Pretraining wrapper: the encoder's state at each masked position must name the hidden word."""
+
+    def __init__(self, encoder: SentimentTransformer) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.to_words = nn.Linear(encoder.config.d_model, len(encoder.config.vocab))
+
+    def forward(self, ids: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+        states, _ = self.encoder.encode(ids)  # (B, T, d_model)
+        return self.to_words(states[hidden])  # (M, V) word logits at the M hidden positions only
+
+
+def pretrain_masked_words(
+    model: SentimentTransformer, rows: list[list[int]], mask_id: int, device: torch.device, epochs: int, seed: int
+) -> None:
+    """BERT-style pretraining on the training sentences' own text, labels unused: hide 15% of the words
+    and learn to guess them from context. The RNN gets no such step; the point of the Compare tab is that
+    a Transformer, with no built-in sense of order, needs it far more than an LSTM does."""
+    c = model.config
+    wrapper = MaskedWordHead(model).to(device)
+    gen = torch.Generator().manual_seed(seed + 1)
+    bs = 64
+    order_rng = np.random.default_rng(seed + 1)
+
+    def batches(epoch: int):
+        order = order_rng.permutation(len(rows))
+        for i in range(0, len(order), bs):
+            ids, _ = _pad([rows[j] for j in order[i : i + bs]], c.pad_id)
+            hide = (torch.rand(ids.shape, generator=gen) < 0.15) & (ids > c.cls_id) & (ids != mask_id)
+            hide[0, 1] = True  # at least one hidden word per batch
+            yield ids.masked_fill(hide, mask_id).to(device), hide.to(device), ids[hide].to(device)
+
+    def loss_fn(m, batch):
+        ids, hide, targets = batch
+        return F.cross_entropy(m(ids, hide), targets)
+
+    cfg = TrainConfig(epochs=epochs, lr=1e-3, weight_decay=1e-2, seed=seed)
+    fit(wrapper, batches, math.ceil(len(rows) / bs), loss_fn, cfg, "transformer pretraining (masked words)")
+
+
 def train_text(
     name: str,
     data_dir: str | None,
@@ -76,6 +118,7 @@ def train_text(
     lr: float | None = None,
     length_weighted: bool = False,
     ema_decay: float = 0.999,
+    pretrain_epochs: int = 0,
 ) -> SentimentRNN | SentimentTransformer:
     seed_everything(seed)
     texts, labels = load_sst2("train", data_dir)
@@ -103,6 +146,8 @@ def train_text(
     rows = [prefix + [index.get(t, config.unk_id) for t in s][: config.max_len - len(prefix)] for s in tokens]
     rows_labels = torch.from_numpy(labels)
     dev_rows = [tok.encode(t).ids for t in dev_texts]
+    if pretrain_epochs and name == "transformer":
+        pretrain_masked_words(model, rows, vocab.index("[MASK]"), device, pretrain_epochs, seed)
     bs = 64
     gen = torch.Generator().manual_seed(seed)
 

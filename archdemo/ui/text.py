@@ -13,16 +13,17 @@ from archdemo import processing as P
 from archdemo.service import ArchDemoService
 from archdemo.ui.common import about, source_code, user_errors
 
-# (sentence, what makes it interesting); "gets wrong" labels were checked against the bundled weights
-# by tests/test_ui_examples.py, so they stay true when the weights change.
+# (sentence, its true sentiment, what makes it interesting). tests/test_ui_examples.py checks every
+# claim made here ("clearly", "gets this wrong") against the bundled weights, so they stay true.
 EXAMPLES = [
-    ("A gorgeous, witty and deeply moving film.", "clearly positive"),
-    ("The plot is thin and the jokes fall flat.", "clearly negative"),
-    ("It's not bad, I'd say!", "negation: 'not bad'"),
-    ("I expected to hate it, but it won me over.", "the turn comes late"),
-    ("Not the worst movie I've seen, but far from good.", "mixed signals"),
-    ("Oh great, another two hours of my life I will never get back.", "sarcasm: both models get this wrong"),
+    ("A gorgeous, witty and deeply moving film.", "positive", "clearly positive"),
+    ("The plot is thin and the jokes fall flat.", "negative", "clearly negative"),
+    ("It's not bad, I'd say!", "positive", "negation: 'not bad'"),
+    ("I expected to hate it, but it won me over.", "positive", "the turn comes late"),
+    ("Not the worst movie I've seen, but far from good.", "negative", "mixed signals"),
+    ("Oh great, another two hours of my life I will never get back.", "negative", "sarcasm"),
 ]
+
 
 ABOUT = {
     "rnn": (
@@ -56,6 +57,11 @@ ABOUT = {
 }
 
 
+def wrong_note(service: ArchDemoService, name: str, sentence: str, truth: str) -> str:
+    """', this model gets it wrong' when it does: the label is computed from the model, never hand-written."""
+    return "" if service.sentiment(name, sentence).answer["label"] == truth else "; this model gets it wrong"
+
+
 def text_tab(service: ArchDemoService, name: str) -> None:
     about(*ABOUT[name])
     gr.Markdown("Both text models were trained on the same movie-review phrases (SST-2) with the same tokenizer.")
@@ -69,7 +75,11 @@ def text_tab(service: ArchDemoService, name: str) -> None:
                 elem_id=f"{name}-input",
             )
             button = gr.Button("Read it", variant="primary", elem_id=f"{name}-submit")
-            gr.Examples([[s] for s, _ in EXAMPLES], inputs=[text], example_labels=[f"{s} ({w})" for s, w in EXAMPLES])
+            gr.Examples(
+                [[s] for s, _, _ in EXAMPLES],
+                inputs=[text],
+                example_labels=[f"{s} ({why}{wrong_note(service, name, s, truth)})" for s, truth, why in EXAMPLES],
+            )
         with gr.Column(scale=2, min_width=260):
             prediction = gr.Label(label="Sentiment", num_top_classes=2, elem_id=f"{name}-prediction")
             notes = gr.Markdown(elem_id=f"{name}-notes")
