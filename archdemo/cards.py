@@ -18,7 +18,7 @@ _DETAILS = {
     "autoencoder": {
         "dataset": ("mnist", "MNIST"),
         "tags": ["image-to-image", "denoising", "autoencoder", "mnist"],
-        "about": "A convolutional denoising autoencoder: conv encoder -> 32-number bottleneck -> "
+        "about": "A convolutional denoising autoencoder: conv encoder -> 64-number bottleneck -> "
         "transposed-conv decoder. Trained to map MNIST digits corrupted by Gaussian noise, "
         "salt-and-pepper noise or a blanked patch back to the clean digit.",
         "metric": (
@@ -38,9 +38,11 @@ _DETAILS = {
     "transformer": {
         "dataset": ("glue", "SST-2 (GLUE)"),
         "tags": ["text-classification", "sentiment-analysis", "transformer", "sst2"],
-        "about": "A two-layer pre-norm Transformer encoder (4 heads, width 128, sinusoidal positions, "
-        "padding mask) over GloVe 6B-50d word vectors; a [CLS] token's final state is classified "
-        "as positive or negative. Trained on the 67,349 SST-2 training phrases.",
+        "about": "A two-layer pre-norm Transformer encoder (4 heads, width 128, padding mask) over GloVe "
+        "6B-50d word vectors. Word order enters through sinusoidal position codes with a learned scale and "
+        "an ALiBi-style penalty on attending far away, so any length up to 256 tokens works. A [CLS] "
+        "token's final state is classified as positive or negative. Trained on the 67,349 SST-2 training "
+        "phrases, each weighted by its length (capped at 25 tokens), with word dropout.",
         "metric": ("accuracy", "accuracy", "Accuracy on the 872 SST-2 dev sentences"),
     },
 }
@@ -82,7 +84,7 @@ def model_card(name: str, metrics: dict | None) -> str:
         ]
     lines += ["---", "", f"# archdemo {spec.title}: {spec.model_cls.__name__}", "", d["about"], ""]
     lines += [
-        "Part of [archdemo](https://github.com/archdemo/archdemo), an interactive side-by-side of four classic",
+        "Part of archdemo, an interactive side-by-side of four classic",
         "architectures. Files: `config.json` (sizes, preprocessing constants, vocabulary, labels) and",
         "`model.safetensors`; load with `archdemo.hub.load_model(name, parse_source('hub:REPO@REVISION'))`.",
         "",

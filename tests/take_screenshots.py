@@ -35,7 +35,12 @@ def shoot(url: str) -> list[Path]:
             page.wait_for_function("() => /%/.test(document.querySelector('#cnn-prediction').innerText)")
             page.wait_for_timeout(500)
             shots = [("cnn", None)]
-            for tab, name in (("Autoencoder", "autoencoder"), ("RNN", "rnn"), ("Transformer", "transformer")):
+            for tab, name in (
+                ("Autoencoder", "autoencoder"),
+                ("RNN", "rnn"),
+                ("Transformer", "transformer"),
+                ("Compare", "compare"),
+            ):
                 shots.append((name, tab))
             for name, tab in shots:
                 if tab:
@@ -44,6 +49,12 @@ def shoot(url: str) -> list[Path]:
                         page.locator(f"#{name}-input textarea").fill(SENTENCE)
                         page.wait_for_function(
                             f"() => /%/.test(document.querySelector('#{name}-prediction').innerText)"
+                        )
+                    if name == "compare":
+                        page.wait_for_function(
+                            "() => (document.querySelector('#compare-table').innerText.match(/ ms/g) || []).length"
+                            " === 4",
+                            timeout=60_000,
                         )
                     page.wait_for_timeout(1500)
                 path = OUT / f"{name}-{width}.png"

@@ -14,7 +14,7 @@ from torch import nn
 
 @dataclass
 class DenoisingAutoencoderConfig:
-    latent_dim: int = 32  # size of the bottleneck code
+    latent_dim: int = 64  # size of the bottleneck code
     channels: tuple[int, int] = (32, 64)  # conv widths at 14x14 and 7x7
     image_size: int = 28  # input and output are image_size x image_size, pixels in [0, 1]
 

@@ -1,8 +1,9 @@
 """SentimentTransformer: every word looks at every other word at once, through attention.
 
 A learned [CLS] token is put in front of the sentence; after a few encoder layers its vector has
-gathered what the classifier needs. Positions come from fixed sinusoids, so any length up to
-``max_len`` works without retraining, and a padding mask keeps batches of unequal sentences exact.
+gathered what the classifier needs. Order comes from fixed sinusoids (with a learned volume) and a
+per-head penalty for attending far away (ALiBi), so any length up to ``max_len`` works without
+retraining; a padding mask keeps batches of unequal sentences exact.
 """
 
 from __future__ import annotations

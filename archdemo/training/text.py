@@ -114,9 +114,9 @@ def train_text(
     freeze_embeddings: bool = False,
     overrides: dict | None = None,
     embedding_lr_scale: float = 1.0,
-    word_dropout: float = 0.1,
+    word_dropout: float | None = None,
     lr: float | None = None,
-    length_weighted: bool = False,
+    length_weighted: float | None = None,
     ema_decay: float = 0.999,
     pretrain_epochs: int = 0,
 ) -> SentimentRNN | SentimentTransformer:
@@ -150,6 +150,12 @@ def train_text(
         pretrain_masked_words(model, rows, vocab.index("[MASK]"), device, pretrain_epochs, seed)
     bs = 64
     gen = torch.Generator().manual_seed(seed)
+    # Per-model defaults, each chosen on SST-2 dev: the LSTM scored higher without word dropout (83.6% vs
+    # 83.1%); the Transformer gained from word dropout and from weighting phrases by length (80.6% -> 81.3%).
+    if word_dropout is None:
+        word_dropout = 0.1 if name == "transformer" else 0.0
+    if length_weighted is None:
+        length_weighted = 25.0 if name == "transformer" else 0.0
 
     # Batches of similar length (sorted within shuffled chunks) waste little time on padding.
     def batches(epoch: int):
@@ -172,8 +178,9 @@ def train_text(
         if not length_weighted:
             return F.cross_entropy(m(ids, lengths), y)
         # Most training phrases are a few words long while the sentences it is judged on average 19:
-        # weigh each phrase by its length (capped), so whole sentences count for more than fragments.
-        w = lengths.clamp(max=25).float()
+        # weigh each phrase by its length (capped at length_weighted tokens), so whole sentences count
+        # for more than fragments.
+        w = lengths.clamp(max=length_weighted).float()
         return (F.cross_entropy(m(ids, lengths), y, reduction="none") * w).sum() / w.sum()
 
     def report(m, epoch):

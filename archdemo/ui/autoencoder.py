@@ -1,4 +1,4 @@
-"""Autoencoder tab: corrupt a digit, see it rebuilt from a 32-number code, and walk between codes."""
+"""Autoencoder tab: corrupt a digit, see it rebuilt from a small code, and walk between codes."""
 
 from __future__ import annotations
 

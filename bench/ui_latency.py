@@ -1,0 +1,108 @@
+"""How long each tab takes to answer a visitor, measured in a real browser.
+
+    python -m bench.ui_latency [--runs 5] [--url URL]     # default: starts the app itself
+
+For every tab: the time from the visitor's action (the last stroke's mouse-up, a changed sentence or
+noise kind) to the moment the last visual of that tab has been redrawn in headless Chromium. That
+includes the round trip, preprocessing, the model, the plots and the browser's rendering.
+Prints medians and writes bench/results/ui-latency.json. Never fails on timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from test_browser import CHROMIUM_ARGS, ONE, SEVEN, draw, src  # noqa: E402
+
+from bench.common import machine_info, write_json  # noqa: E402
+
+SENTENCES = ["A beautiful and moving film.", "Not a beautiful film at all.", "It's not bad, I'd say!"]
+
+
+def changed(page, selector: str, old: str | None, timeout: float = 30_000) -> float:
+    start = time.perf_counter()
+    page.wait_for_function(
+        "([s, o]) => { const i = document.querySelector(s + ' img'); return i && i.getAttribute('src') !== o; }",
+        arg=[selector, old],
+        timeout=timeout,
+        polling=10,
+    )
+    return time.perf_counter() - start
+
+
+def measure(url: str, runs: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {"cnn": [], "autoencoder": [], "rnn": [], "transformer": [], "compare": []}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        page.wait_for_selector("#cnn-sketchpad canvas", timeout=60_000)
+        for i in range(runs):
+            old = src(page, "#cnn-features")
+            draw(page, "#cnn-sketchpad", SEVEN if i % 2 else ONE)
+            out["cnn"].append(changed(page, "#cnn-features", old))
+            page.locator("#cnn-clear").click()
+            page.wait_for_timeout(300)
+        page.get_by_role("tab", name="Autoencoder").click()
+        page.wait_for_selector("#ae-code img", timeout=30_000)
+        for i in range(runs):
+            old = src(page, "#ae-code")
+            page.get_by_label("Salt and pepper" if i % 2 == 0 else "Gaussian").check()
+            out["autoencoder"].append(changed(page, "#ae-code", old))
+        for name, selector in (("rnn", "#rnn-hidden"), ("transformer", "#transformer-attention")):
+            page.get_by_role("tab", name="RNN" if name == "rnn" else "Transformer").click()
+            for i in range(runs):
+                old = src(page, selector)
+                page.locator(f"#{name}-input textarea").fill(SENTENCES[i % len(SENTENCES)] + " " * i)
+                out[name].append(changed(page, selector, old))
+        page.get_by_role("tab", name="Compare").click()
+        for i in range(runs):
+            old = page.locator("#compare-rnn-tokens").inner_text()
+            start = time.perf_counter()
+            page.locator("#compare-input textarea").fill(SENTENCES[i % len(SENTENCES)] + "!" * (i + 1))
+            page.wait_for_function(
+                "(o) => document.querySelector('#compare-transformer-tokens').innerText !== o "
+                "&& document.querySelector('#compare-rnn-tokens').innerText !== o",
+                arg=old,
+                timeout=30_000,
+                polling=10,
+            )
+            out["compare"].append(time.perf_counter() - start)
+        browser.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--url", help="an app that is already running (default: start one)")
+    args = parser.parse_args()
+    if args.url:
+        times = measure(args.url, args.runs)
+    else:
+        import conftest
+
+        gen = conftest.app_url.__wrapped__()
+        try:
+            times = measure(next(gen), args.runs)
+        finally:
+            gen.close()
+    print(f"{'tab':12s} {'median ms':>10s} {'max ms':>8s}  (action -> last visual redrawn, {args.runs} runs)")
+    summary = {}
+    for tab, ts in times.items():
+        summary[tab] = {"median_ms": round(1000 * statistics.median(ts), 1), "max_ms": round(1000 * max(ts), 1)}
+        print(f"{tab:12s} {summary[tab]['median_ms']:10.1f} {summary[tab]['max_ms']:8.1f}")
+    write_json(ROOT / "bench" / "results" / "ui-latency.json", {"machine": machine_info(), "tabs": summary})
+
+
+if __name__ == "__main__":
+    main()
