@@ -303,3 +303,24 @@ __all__ = [
     "latent_code_bars",
     "probability_bars",
 ]
+
+
+def feature_maps_mosaic(insides: CnnInsides, per_stage: int = 8, cell: int = 56, gap: int = 4) -> np.ndarray:
+    """The first ``per_stage`` feature maps of every stage as one greyscale image (rows = stages).
+
+    Each map is scaled to its own [0, 1] and blown up to ``cell`` px with nearest neighbour, so a 7x7
+    map shows as 7x7 blocks. A plain array, not a figure: it is drawn in ~1 ms, which keeps the CNN
+    tab live while drawing (the matplotlib grid above takes ~160 ms).
+    """
+    stages = insides.feature_maps
+    out = np.full((len(stages) * (cell + gap) - gap, per_stage * (cell + gap) - gap), 255, np.uint8)
+    for r, maps in enumerate(stages):
+        for c, fmap in enumerate(maps[:per_stage]):
+            lo, hi = float(fmap.min()), float(fmap.max())
+            norm = (fmap - lo) / (hi - lo) if hi > lo else np.zeros_like(fmap)
+            k = cell // fmap.shape[0]
+            tile = np.kron(norm, np.ones((k, k)))
+            tile = np.pad(tile, ((0, cell - tile.shape[0]), (0, cell - tile.shape[1])))
+            y, x = r * (cell + gap), c * (cell + gap)
+            out[y : y + cell, x : x + cell] = (tile * 255).astype(np.uint8)
+    return out

@@ -21,7 +21,7 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from test_browser import CHROMIUM_ARGS, ONE, SEVEN, draw, src  # noqa: E402
+from test_browser import CHROMIUM_ARGS, ONE, SEVEN, draw, open_tab, src  # noqa: E402
 
 from bench.common import machine_info, write_json  # noqa: E402
 
@@ -46,25 +46,28 @@ def measure(url: str, runs: int) -> dict[str, list[float]]:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(url)
         page.wait_for_selector("#cnn-sketchpad canvas", timeout=60_000)
+        page.wait_for_function("() => !document.querySelector('#cnn-sketchpad').innerText.includes('select the draw')")
+        page.wait_for_timeout(500)
         for i in range(runs):
             old = src(page, "#cnn-features")
             draw(page, "#cnn-sketchpad", SEVEN if i % 2 else ONE)
             out["cnn"].append(changed(page, "#cnn-features", old))
             page.locator("#cnn-clear").click()
+            page.wait_for_function("() => !document.querySelector('#cnn-features img')", timeout=10_000)
             page.wait_for_timeout(300)
-        page.get_by_role("tab", name="Autoencoder").click()
+        open_tab(page, "Autoencoder")
         page.wait_for_selector("#ae-code img", timeout=30_000)
         for i in range(runs):
             old = src(page, "#ae-code")
             page.get_by_label("Salt and pepper" if i % 2 == 0 else "Gaussian").check()
             out["autoencoder"].append(changed(page, "#ae-code", old))
         for name, selector in (("rnn", "#rnn-hidden"), ("transformer", "#transformer-attention")):
-            page.get_by_role("tab", name="RNN" if name == "rnn" else "Transformer").click()
+            open_tab(page, "RNN" if name == "rnn" else "Transformer")
             for i in range(runs):
                 old = src(page, selector)
                 page.locator(f"#{name}-input textarea").fill(SENTENCES[i % len(SENTENCES)] + " " * i)
                 out[name].append(changed(page, selector, old))
-        page.get_by_role("tab", name="Compare").click()
+        open_tab(page, "Compare")
         for i in range(runs):
             old = page.locator("#compare-rnn-tokens").inner_text()
             start = time.perf_counter()

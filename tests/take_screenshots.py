@@ -15,7 +15,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import CHROMIUM_ARGS, SEVEN, draw  # noqa: E402
+from test_browser import CHROMIUM_ARGS, SEVEN, draw, open_tab  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "screenshots"
 SENTENCE = "It's not bad, I'd say!"
@@ -44,7 +44,7 @@ def shoot(url: str) -> list[Path]:
                 shots.append((name, tab))
             for name, tab in shots:
                 if tab:
-                    page.get_by_role("tab", name=tab).click()
+                    open_tab(page, tab)
                     if name in ("rnn", "transformer"):
                         page.locator(f"#{name}-input textarea").fill(SENTENCE)
                         page.wait_for_function(

@@ -54,6 +54,16 @@ def draw(page, selector: str, strokes: list[list[tuple[float, float]]]) -> None:
         page.mouse.up()
 
 
+def open_tab(page, name: str) -> None:
+    """Click a tab; on a narrow screen Gradio moves some tabs into a "More tabs" menu."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.count() and tab.is_visible():
+        tab.click()
+        return
+    page.locator('button[aria-label="More tabs"]').click()
+    page.locator(".overflow-dropdown button", has_text=name).click()
+
+
 SEVEN = [[(-0.6, -0.8), (0.6, -0.8), (-0.1, 0.9)]]
 ONE = [[(0.05, -0.9), (0.0, 0.9)]]
 
@@ -110,7 +120,7 @@ def test_cnn_insides_appear_and_follow_the_drawing(page):
 
 def test_text_tabs_answer_as_you_type(page):
     for name in ("rnn", "transformer"):
-        page.get_by_role("tab", name="RNN" if name == "rnn" else "Transformer").click()
+        open_tab(page, "RNN" if name == "rnn" else "Transformer")
         box = page.locator(f"#{name}-input textarea")
         box.fill("A beautiful and moving film.")
         page.wait_for_function(
@@ -124,7 +134,7 @@ def test_text_tabs_answer_as_you_type(page):
 
 
 def test_autoencoder_tab_shows_clean_noisy_denoised_and_reacts(page):
-    page.get_by_role("tab", name="Autoencoder").click()
+    open_tab(page, "Autoencoder")
     page.wait_for_function(
         "() => document.querySelectorAll('#ae-clean img, #ae-noisy img, #ae-output img').length === 3", timeout=20_000
     )
@@ -141,7 +151,7 @@ def test_autoencoder_tab_shows_clean_noisy_denoised_and_reacts(page):
 
 
 def test_rnn_and_transformer_insides_follow_the_sentence(page):
-    page.get_by_role("tab", name="RNN").click()
+    open_tab(page, "RNN")
     page.locator("#rnn-input textarea").fill("A beautiful and moving film.")
     belief, hidden = wait_for_new_src(page, "#rnn-belief", None), wait_for_new_src(page, "#rnn-hidden", None)
     assert page.locator("#rnn-tokens").inner_text().count("moving") == 1
@@ -149,7 +159,7 @@ def test_rnn_and_transformer_insides_follow_the_sentence(page):
     assert wait_for_new_src(page, "#rnn-belief", belief) != belief
     assert wait_for_new_src(page, "#rnn-hidden", hidden) != hidden
 
-    page.get_by_role("tab", name="Transformer").click()
+    open_tab(page, "Transformer")
     page.locator("#transformer-input textarea").fill("A beautiful and moving film.")
     attention = wait_for_new_src(page, "#transformer-attention", None)
     page.locator("#transformer-head input").fill("2")
@@ -158,7 +168,7 @@ def test_rnn_and_transformer_insides_follow_the_sentence(page):
 
 
 def test_compare_tab_measures_all_four_models(page):
-    page.get_by_role("tab", name="Compare").click()
+    open_tab(page, "Compare")
     page.wait_for_function(
         "() => (document.querySelector('#compare-table').innerText.match(/ ms/g) || []).length === 4", timeout=60_000
     )
@@ -172,3 +182,16 @@ def test_compare_tab_measures_all_four_models(page):
 
 def test_device_is_shown(page):
     assert "Models run on" in page.locator("#device-line").inner_text()
+
+
+def test_phone_width_reaches_every_tab(browser, app_url):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    page = ctx.new_page()
+    page.goto(app_url)
+    page.wait_for_selector("#cnn-sketchpad canvas", timeout=30_000)
+    open_tab(page, "Transformer")
+    page.locator("#transformer-input textarea").fill("A beautiful and moving film.")
+    page.wait_for_function("() => /%/.test(document.querySelector('#transformer-prediction').innerText)")
+    box = page.locator("#transformer-attention").bounding_box()
+    assert box and box["width"] <= 390  # the plot fits the phone's width
+    ctx.close()

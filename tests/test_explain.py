@@ -254,3 +254,17 @@ def test_highlight_spans_are_token_score_pairs_in_unit_range(svc):
     assert PL.highlight_spans(["a", "b"], [0.2, -0.1], normalise=False) == [("a", 0.2), ("b", -0.1)]
     assert PL.highlight_spans(["a"], [0.0]) == [("a", 0.0)]
     assert PL.highlight_spans(["a", "b"], [np.nan, 5.0], normalise=False) == [("a", 0.0), ("b", 1.0)]
+
+
+def test_feature_maps_mosaic_has_one_row_per_stage():
+    from archdemo.models import DigitCNN, DigitCNNConfig
+
+    torch.manual_seed(0)
+    from archdemo.service import ArchDemoService
+
+    svc = ArchDemoService(device="cpu")
+    svc._models["cnn"] = DigitCNN(DigitCNNConfig()).eval()
+    digit = np.zeros((28, 28), np.float32)
+    digit[5:23, 12:16] = 1.0
+    mosaic = PL.feature_maps_mosaic(E.cnn_insides(svc, digit), per_stage=8, cell=56, gap=4)
+    assert mosaic.shape == (3 * 60 - 4, 8 * 60 - 4) and mosaic.dtype == np.uint8

@@ -60,7 +60,13 @@ def cnn_tab(service: ArchDemoService) -> None:
             height=230,
         )
         cam = gr.Image(label="Which strokes drove the answer", elem_id="cnn-cam", interactive=False, height=230)
-    features = gr.Plot(label="Feature maps: what each stage's first filters respond to", elem_id="cnn-features")
+    features = gr.Image(
+        label="Feature maps: the first 8 filters of each stage (rows: stage 1 at 14x14, stage 2 and 3 at 7x7)",
+        elem_id="cnn-features",
+        elem_classes="pixelated",
+        interactive=False,
+        format="png",
+    )
     with gr.Accordion("Examples: sample digits, including ones this CNN gets wrong", open=False):
         gr.Examples([[p] for p, _ in examples()], inputs=[sketch], example_labels=[lbl for _, lbl in examples()])
     source_code(archdemo.models.cnn)
@@ -76,11 +82,17 @@ def cnn_tab(service: ArchDemoService) -> None:
             probs,
             enlarge(inside.digit),
             plots.cam_overlay(inside.digit, inside.cam),
-            plots.feature_maps_figure(inside),
+            plots.feature_maps_mosaic(inside),
         )
 
     outputs = [prediction, seen, cam, features]
     sketch.change(
         classify, sketch, outputs, trigger_mode="always_last", show_progress="hidden", api_visibility="private"
     )
-    clear.click(lambda: (None, None, None, None, None), None, [sketch, *outputs], api_visibility="private")
+    # The editor's own "Clear canvas" keeps the brush selected, so the next stroke draws at once; the
+    # change event it fires then blanks the outputs (an empty canvas gives no prediction).
+    clear.click(
+        None,
+        js="() => document.querySelector('#cnn-sketchpad button[aria-label=\"Clear canvas\"]').click()",
+        api_visibility="private",
+    )
