@@ -52,7 +52,13 @@ def autoencoder_tab(service: ArchDemoService, demo: gr.Blocks) -> None:
                 transforms=(),
                 value=str(DIGITS[7]),
             )
-            gr.Examples([[str(p)] for p in DIGITS], inputs=[source], label="MNIST test digits", examples_per_page=10)
+            hard = sorted((DIGITS[0].parent.parent / "hard").glob("*.png"))
+            gr.Examples(
+                [[str(p)] for p in [*DIGITS, *hard]],
+                inputs=[source],
+                label="MNIST test digits; the last few are ones the CNN misreads (does denoising change its mind?)",
+                examples_per_page=14,
+            )
         with gr.Column(scale=3, min_width=300):
             with gr.Row():
                 kind = gr.Radio(NOISE_CHOICES, value="gaussian", label="Noise kind", elem_id="ae-kind")

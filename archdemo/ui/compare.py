@@ -43,6 +43,19 @@ def compare_tab(service: ArchDemoService, tab: gr.Tab) -> None:
                 combine_adjacent=False,
                 elem_id="compare-transformer-tokens",
             )
+    gr.Examples(
+        [
+            [s]
+            for s in (
+                "It's not bad, I'd say!",
+                "I expected to hate it, but it won me over.",
+                "The first hour is a slog, and yet the ending is so moving that I forgave it everything.",
+                "Not the worst movie I've seen, but far from good.",
+            )
+        ],
+        inputs=[text],
+        label="Sentences where word order matters",
+    )
     gr.Markdown("### The four models, measured")
     table = gr.Dataframe(headers=facts.TABLE_HEADERS, interactive=False, wrap=True, elem_id="compare-table")
     gr.Markdown(
