@@ -165,22 +165,7 @@ class ArchDemoService:
     def sentiment(self, name: str, text: str) -> SentimentResult:
         self._check_text_model(name)
         enc = self.tokenizer(name).encode(text)
-        probs = self.sentiment_batch(name, [enc.ids])[0]
-        labels = self.model(name).config.labels
-        answer = P.label_dict(probs, labels)
-        answer["probabilities"] = {
-            "positive": answer["probabilities"]["positive"],
-            "negative": answer["probabilities"]["negative"],
-        }
-        notices = []
-        if enc.truncated:
-            notices.append(f"The text was cut to its first {len(enc.ids)} tokens ({enc.truncated} more were ignored).")
-        words = len(enc.tokens) - (1 if enc.tokens and enc.tokens[0] == "[CLS]" else 0)
-        if enc.unknown:
-            notices.append(
-                f"{enc.unknown} of {words} tokens are not in the model's vocabulary and were read as unknown."
-            )
-        return SentimentResult(answer, enc.tokens, notices)
+        return self._sentiment_result(name, enc, self.sentiment_batch(name, [enc.ids])[0])
 
     # ------------------------------------------------------------ many requests at once
     # For batched serving: each item is prepared on its own, and its InputError is returned in its

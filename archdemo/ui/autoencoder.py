@@ -11,7 +11,7 @@ import archdemo.models.autoencoder
 from archdemo import explain, plots
 from archdemo import processing as P
 from archdemo.service import ArchDemoService, DenoiseResult
-from archdemo.ui.common import about, editor_image, enlarge, is_blank, source_code, user_errors
+from archdemo.ui.common import about, drawing_pad, editor_image, enlarge, is_blank, source_code, user_errors
 
 DIGITS = sorted((Path(__file__).resolve().parent.parent / "assets" / "digits").glob("*.png"))
 NOISE_CHOICES = [("Gaussian", "gaussian"), ("Salt and pepper", "salt_pepper"), ("Blanked patch", "patch")]
@@ -39,17 +39,11 @@ def autoencoder_tab(service: ArchDemoService, demo: gr.Blocks) -> None:
     )
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=280):
-            source = gr.ImageEditor(
+            source = drawing_pad(
+                gr.ImageEditor,
                 label="Digit (draw, upload or pick a sample)",
                 elem_id="ae-input",
-                type="numpy",
-                image_mode="RGBA",
                 sources=("upload", "clipboard"),
-                canvas_size=(280, 280),
-                fixed_canvas=True,
-                brush=gr.Brush(colors=["#000000"], default_size=16, color_mode="fixed"),
-                layers=False,
-                transforms=(),
                 value=str(DIGITS[7]),
             )
             hard = sorted((DIGITS[0].parent.parent / "hard").glob("*.png"))

@@ -10,7 +10,7 @@ import archdemo.models.cnn
 from archdemo import explain, plots
 from archdemo import processing as P
 from archdemo.service import ArchDemoService
-from archdemo.ui.common import about, editor_image, enlarge, is_blank, source_code, user_errors
+from archdemo.ui.common import about, drawing_pad, editor_image, enlarge, is_blank, source_code, user_errors
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -37,16 +37,10 @@ def cnn_tab(service: ArchDemoService) -> None:
     )
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
-            sketch = gr.Sketchpad(
+            sketch = drawing_pad(
+                gr.Sketchpad,
                 label="Draw a digit (0-9)",
                 elem_id="cnn-sketchpad",
-                type="numpy",
-                image_mode="RGBA",
-                canvas_size=(280, 280),
-                fixed_canvas=True,
-                brush=gr.Brush(colors=["#000000"], default_size=16, color_mode="fixed"),
-                layers=False,
-                transforms=(),
             )
             clear = gr.Button("Clear", elem_id="cnn-clear")
         with gr.Column(scale=2, min_width=260):

@@ -72,3 +72,17 @@ def source_code(*modules: ModuleType) -> None:
     with gr.Accordion("The model's source code (what runs behind this tab)", open=False):
         for module in modules:
             gr.Code(inspect.getsource(module), language="python", label=module.__name__, interactive=False)
+
+
+def drawing_pad(component: type[gr.ImageEditor], **kwargs) -> gr.ImageEditor:
+    """A 280x280 canvas with one black pen-like brush and no layers or crop, as both digit tabs use."""
+    return component(
+        type="numpy",
+        image_mode="RGBA",
+        canvas_size=(280, 280),
+        fixed_canvas=True,
+        brush=gr.Brush(colors=["#000000"], default_size=16, color_mode="fixed"),
+        layers=False,
+        transforms=(),
+        **kwargs,
+    )
