@@ -69,3 +69,13 @@ def test_long_text_is_truncated_with_a_notice(service, name):
 def test_bad_input_raises_input_error(service, call):
     with pytest.raises(InputError):
         call(service)
+
+
+def test_compare_table_measures_once_per_minute(service):
+    from archdemo import facts
+
+    first = facts.model_table(service)
+    assert [row[0] for row in first] == ["CNN", "Autoencoder", "RNN", "Transformer"]
+    assert all(row[5].endswith(" ms") for row in first)
+    assert "99.65%" in first[0][4]  # the quality column quotes archdemo/assets/metrics.json
+    assert facts.model_table(service) is first  # a second visitor within the minute reuses it
