@@ -15,6 +15,9 @@ from archdemo.service import ArchDemoService
 from archdemo.ui import BRUSH_ON_LOAD, CSS, build
 
 log = logging.getLogger("archdemo.app")
+# API requests in flight at once when tuned: enough to keep the micro-batchers' batches full while the
+# preprocessing of other requests runs on the worker threads.
+API_CONCURRENCY = 16
 
 
 # ---------------------------------------------------------------- launch
@@ -42,6 +45,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--weights", choices=["bundled", "hub"], help="where weights come from (default: $ARCHDEMO_WEIGHTS or bundled)"
     )
+    p.add_argument(
+        "--max-queue",
+        type=int,
+        default=int(os.environ.get("ARCHDEMO_MAX_QUEUE", "256")),
+        help="most requests waiting in the queue; beyond it a request is refused with 'Queue is full' "
+        "(default: $ARCHDEMO_MAX_QUEUE or 256)",
+    )
+    p.add_argument(
+        "--serving",
+        choices=["tuned", "defaults"],
+        default=os.environ.get("ARCHDEMO_SERVING", "tuned"),
+        help="tuned: API requests run concurrently and share forward passes (micro-batching); defaults: "
+        "Gradio's defaults, one request at a time per endpoint, for comparison (default: $ARCHDEMO_SERVING or tuned)",
+    )
     return p.parse_args(argv)
 
 
@@ -50,11 +67,14 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.weights:
         os.environ["ARCHDEMO_WEIGHTS"] = args.weights
-    service = ArchDemoService(device=args.device)
+    tuned = args.serving == "tuned"
+    service = ArchDemoService(device=args.device, micro_batching=tuned)
     service.warm_up()
-    log.info("models on %s, weights from %s", service.device_label, service.loaded_from())
-    demo = build(service)
-    demo.queue(default_concurrency_limit=4)
+    log.info("models on %s, weights from %s, %s serving", service.device_label, service.loaded_from(), args.serving)
+    demo = build(service, api_concurrency=API_CONCURRENCY if tuned else None)
+    # A bounded queue: under a crowd, requests past --max-queue get Gradio's "Queue is full" (HTTP 503,
+    # gradio_client raises QueueError) at once instead of waiting without end.
+    demo.queue(default_concurrency_limit=4 if tuned else 1, max_size=args.max_queue)
     demo.launch(
         server_name=args.host,
         server_port=args.port,

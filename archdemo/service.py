@@ -6,6 +6,7 @@ the user. Models are loaded once (lazily or by ``warm_up``) and shared read-only
 
 from __future__ import annotations
 
+import functools
 import logging
 import numbers
 import os
@@ -20,12 +21,37 @@ from PIL import Image
 from torch import nn
 
 from archdemo import processing as P
+from archdemo.batching import MicroBatcher
 from archdemo.device import describe, gpu_task, pick_device
 from archdemo.hub import BUNDLED_DIR, WeightsError, WeightsSource, default_source, load_model
 from archdemo.registry import MODELS, get_spec
 
 log = logging.getLogger("archdemo.service")
 TEXT_MODELS = ("rnn", "transformer")
+
+
+def _is_gpu_failure(e: BaseException) -> bool:
+    """Out of GPU memory, or an error raised by CUDA itself (a lost, broken or busy device)."""
+    if isinstance(e, torch.cuda.OutOfMemoryError) or type(e).__name__ == "AcceleratorError":
+        return True
+    return isinstance(e, RuntimeError) and any(w in str(e) for w in ("CUDA", "CUBLAS", "cuDNN", "NCCL"))
+
+
+def _cpu_fallback(fn):
+    """Run ``fn``; if it fails on the GPU, move every model to the CPU, keep serving from there, retry once."""
+
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return fn(self, *args, **kwargs)
+        except RuntimeError as e:
+            if not _is_gpu_failure(e):
+                raise
+            log.warning("%s failed on %s (%s); moving the models to the CPU", fn.__name__, self.device_label, e)
+            self._move_to_cpu()
+            return fn(self, *args, **kwargs)
+
+    return wrapper
 
 
 @dataclass
@@ -44,13 +70,27 @@ class DenoiseResult:
 
 
 class ArchDemoService:
-    def __init__(self, device: str | torch.device | None = None, sources: dict[str, WeightsSource] | None = None):
+    def __init__(
+        self,
+        device: str | torch.device | None = None,
+        sources: dict[str, WeightsSource] | None = None,
+        micro_batching: bool = False,
+    ):
         self.device = pick_device(str(device) if device is not None else None)
         self._sources = dict(sources or {})
         self._models: dict[str, nn.Module] = {}
         self._tokenizers: dict[str, P.Tokenizer] = {}
         self._loaded_from: dict[str, str] = {}
         self._lock = threading.Lock()
+        # With micro_batching, concurrent single requests share one forward pass per model (see
+        # archdemo/batching.py); preprocessing and its errors stay with each request.
+        self._batchers: dict[str, MicroBatcher] = {}
+        if micro_batching:
+            self._batchers = {
+                "cnn": MicroBatcher(lambda xs: list(self.classify_batch(np.stack(xs))), name="cnn"),
+                "autoencoder": MicroBatcher(lambda xs: list(self.denoise_batch(np.stack(xs))), name="autoencoder"),
+                **{n: MicroBatcher(functools.partial(self.sentiment_batch, n), name=n) for n in TEXT_MODELS},
+            }
 
     # ------------------------------------------------------------ models
 
@@ -87,6 +127,17 @@ class ArchDemoService:
             bundled = WeightsSource("dir", str(BUNDLED_DIR / name))
             return load_model(name, bundled, self.device), f"{bundled} (fallback: the Hub was unavailable)"
 
+    def _move_to_cpu(self) -> None:
+        with self._lock:
+            self.device = torch.device("cpu")
+            for name, model in list(self._models.items()):
+                self._models[name] = model.to(self.device)
+        if torch.cuda.is_available():
+            try:
+                torch.cuda.empty_cache()
+            except RuntimeError:
+                pass
+
     def loaded_from(self) -> dict[str, str]:
         return dict(self._loaded_from)
 
@@ -109,8 +160,20 @@ class ArchDemoService:
         for name in TEXT_MODELS:
             self.sentiment(name, "a fine warm-up sentence")
 
+    def _forward_one(self, name: str, item: np.ndarray | list[int]) -> np.ndarray:
+        """One prepared input through its model: via the micro-batcher when serving many, else directly."""
+        batcher = self._batchers.get(name)
+        if batcher is not None:
+            return batcher(item)
+        if name == "cnn":
+            return self.classify_batch(item[None])[0]
+        if name == "autoencoder":
+            return self.denoise_batch(item[None])[0]
+        return self.sentiment_batch(name, [item])[0]
+
     # ------------------------------------------------------------ CNN
 
+    @_cpu_fallback
     @gpu_task()
     @torch.inference_mode()
     def classify_batch(self, digits: np.ndarray) -> np.ndarray:
@@ -123,11 +186,11 @@ class ArchDemoService:
     def classify_digit(self, image: np.ndarray | None) -> dict:
         """Any drawing or upload -> {"label": "7", "probabilities": {"0": p0, ..., "9": p9}}."""
         digit = P.prepare_digit(image)
-        probs = self.classify_batch(digit[None])[0]
-        return P.label_dict(probs, self.model("cnn").config.labels)
+        return P.label_dict(self._forward_one("cnn", digit), self.model("cnn").config.labels)
 
     # ------------------------------------------------------------ autoencoder
 
+    @_cpu_fallback
     @gpu_task()
     @torch.inference_mode()
     def denoise_batch(self, noisy: np.ndarray) -> np.ndarray:
@@ -140,7 +203,7 @@ class ArchDemoService:
     ) -> DenoiseResult:
         clean = P.prepare_digit(image)
         noisy = P.add_noise(clean, kind, _number(noise_level, "noise level"), np.random.default_rng(seed))
-        denoised = self.denoise_batch(noisy[None])[0]
+        denoised = self._forward_one("autoencoder", noisy)
         metrics = {"psnr_noisy": round(P.psnr(clean, noisy), 2), "psnr_denoised": round(P.psnr(clean, denoised), 2)}
         return DenoiseResult(clean, noisy, denoised, metrics)
 
@@ -150,6 +213,7 @@ class ArchDemoService:
         if name not in TEXT_MODELS:
             raise ValueError(f"{name!r} is not a text model; choose one of {TEXT_MODELS}")
 
+    @_cpu_fallback
     @gpu_task()
     @torch.inference_mode()
     def sentiment_batch(self, name: str, ids: list[list[int]]) -> np.ndarray:
@@ -165,7 +229,7 @@ class ArchDemoService:
     def sentiment(self, name: str, text: str) -> SentimentResult:
         self._check_text_model(name)
         enc = self.tokenizer(name).encode(text)
-        return self._sentiment_result(name, enc, self.sentiment_batch(name, [enc.ids])[0])
+        return self._sentiment_result(name, enc, self._forward_one(name, enc.ids))
 
     # ------------------------------------------------------------ many requests at once
     # For batched serving: each item is prepared on its own, and its InputError is returned in its

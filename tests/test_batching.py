@@ -139,3 +139,54 @@ def test_all_bad_and_empty_batches(service):
 def test_sentiments_refuses_an_image_model(service):
     with pytest.raises(ValueError, match="not a text model"):
         service.sentiments("cnn", ["fine"])
+
+
+def test_micro_batcher_groups_concurrent_calls_and_survives_failures():
+    import threading
+    import time
+
+    from archdemo.batching import MicroBatcher
+
+    def slow_double(xs):
+        time.sleep(0.05)  # while one batch runs, the other callers queue up
+        if any(x < 0 for x in xs):
+            raise RuntimeError("model failed")
+        return [2 * x for x in xs]
+
+    batcher = MicroBatcher(slow_double, max_batch=8)
+    results = {}
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, batcher(i))) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert results == {i: 2 * i for i in range(20)}
+    assert max(batcher.batch_sizes) > 1 and max(batcher.batch_sizes) <= 8
+    with pytest.raises(RuntimeError, match="model failed"):
+        batcher(-1)
+    assert batcher(3) == 6  # the worker carries on after a failed batch
+
+
+def test_micro_batched_service_answers_like_the_plain_one(service):
+    import threading
+
+    from archdemo.service import ArchDemoService
+
+    batched = ArchDemoService(device="cpu", micro_batching=True)
+    sentences = [f"a {w} film" for w in ("good", "bad", "moving", "dull", "wonderful", "tedious")] * 3
+    got = {}
+
+    def ask(i):
+        got[i] = batched.sentiment("transformer", sentences[i]).answer
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(sentences))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    for i, sentence in enumerate(sentences):
+        want = service.sentiment("transformer", sentence).answer
+        assert got[i]["label"] == want["label"]
+        assert got[i]["probabilities"]["positive"] == pytest.approx(want["probabilities"]["positive"], abs=1e-5)
+    with pytest.raises(InputError):
+        batched.sentiment("rnn", "")  # bad input still fails only its own request, before batching

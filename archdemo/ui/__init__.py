@@ -39,7 +39,7 @@ BRUSH_ON_LOAD = """
 """
 
 
-def build(service: ArchDemoService) -> gr.Blocks:
+def build(service: ArchDemoService, api_concurrency: int | None = None) -> gr.Blocks:
     with gr.Blocks(title="archdemo: four architectures, side by side") as demo:
         gr.Markdown(
             "# archdemo\n"
@@ -58,5 +58,5 @@ def build(service: ArchDemoService) -> gr.Blocks:
                 text_tab(service, "transformer")
             with gr.Tab("Compare", id="compare") as compare:
                 compare_tab(service, compare)
-        api_endpoints(service)
+        api_endpoints(service, api_concurrency)
     return demo

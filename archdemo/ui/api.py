@@ -18,7 +18,9 @@ def _load(path: str | None):
     return P.load_image_file(path)
 
 
-def api_endpoints(service: ArchDemoService) -> None:
+def api_endpoints(service: ArchDemoService, concurrency: int | None = None) -> None:
+    """The four endpoints. ``concurrency``: how many API requests may run at once (all four share one
+    limit); None keeps Gradio's default of one at a time per endpoint."""
     with gr.Column(visible=False):
         image_in = gr.File(label="image", file_types=None)
         level_in = gr.Number(label="noise_level", value=0.5, minimum=0, maximum=1)
@@ -71,7 +73,14 @@ def api_endpoints(service: ArchDemoService) -> None:
         """
         return sentiment
 
-    trigger.click(classify_digit, image_in, json_out, api_name="classify_digit")
-    trigger.click(denoise_digit, [image_in, level_in], [noisy_out, denoised_out, metrics_out], api_name="denoise_digit")
-    trigger.click(sentiment_endpoint("rnn", "LSTM"), text_in, json_out, api_name="rnn_sentiment")
-    trigger.click(sentiment_endpoint("transformer", "Transformer"), text_in, json_out, api_name="transformer_sentiment")
+    # Concurrent requests each preprocess on their own thread; the service's micro-batchers then
+    # share one forward pass per model among them (archdemo/batching.py).
+    limits = {"concurrency_limit": concurrency, "concurrency_id": "api"} if concurrency else {}
+    trigger.click(classify_digit, image_in, json_out, api_name="classify_digit", **limits)
+    trigger.click(
+        denoise_digit, [image_in, level_in], [noisy_out, denoised_out, metrics_out], api_name="denoise_digit", **limits
+    )
+    trigger.click(sentiment_endpoint("rnn", "LSTM"), text_in, json_out, api_name="rnn_sentiment", **limits)
+    trigger.click(
+        sentiment_endpoint("transformer", "Transformer"), text_in, json_out, api_name="transformer_sentiment", **limits
+    )

@@ -1,0 +1,183 @@
+"""Faults outside the user's input: a Hub that errors or hangs at start-up, corrupt weight files, no or a failing GPU.
+
+The Hub is the loopback stand-in from tests/hub_standin.py; nothing here reaches the network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hub_standin import HubStandin, use_standin
+from PIL import Image
+
+from archdemo import registry
+from archdemo.device import pick_device
+from archdemo.hub import BUNDLED_DIR, WeightsError, WeightsSource
+from archdemo.service import ArchDemoService
+
+DIGITS = Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "digits"
+PINNED = "0" * 40  # a pinned commit that is not in any cache, so the service must ask the Hub
+
+
+def seven() -> np.ndarray:
+    return np.asarray(Image.open(DIGITS / "7.png").convert("L"))
+
+
+@pytest.fixture
+def no_sleep(monkeypatch):
+    """huggingface_hub backs off with time.sleep before retrying (as in test_hub.py); skip the waits."""
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+
+
+class SlowHub(HubStandin):
+    """The stand-in, answering each request only after ``delay`` seconds (a Hub that hangs)."""
+
+    delay = 3.0
+
+    def _record(self, method: str, path: str, headers: dict[str, str]) -> None:
+        super()._record(method, path, headers)
+        threading.Event().wait(self.delay)  # not time.sleep: no_sleep patches that
+
+
+@pytest.fixture
+def hub_weights(monkeypatch):
+    """ARCHDEMO_WEIGHTS=hub with the CNN pinned to a Hub revision (the registry has none published yet)."""
+    monkeypatch.setenv("ARCHDEMO_WEIGHTS", "hub")
+    monkeypatch.delenv("ARCHDEMO_CNN_WEIGHTS", raising=False)
+    monkeypatch.setitem(registry.MODELS, "cnn", dataclasses.replace(registry.MODELS["cnn"], revision=PINNED))
+
+
+def assert_falls_back_to_bundled(caplog) -> None:
+    service = ArchDemoService(device="cpu")
+    with caplog.at_level(logging.WARNING, logger="archdemo.service"):
+        answer = service.classify_digit(seven())
+    assert answer["label"] == "7"
+    assert "fallback" in service.loaded_from()["cnn"] and str(BUNDLED_DIR / "cnn") in service.loaded_from()["cnn"]
+    assert any("falling back to the bundled weights" in r.getMessage() for r in caplog.records), caplog.text
+
+
+def test_hub_errors_at_start_up_fall_back_to_bundled_weights(hub_weights, no_sleep, tmp_path, monkeypatch, caplog):
+    with HubStandin() as hub:
+        use_standin(monkeypatch, hub.url, tmp_path / "hf")
+        hub.fail_with = 500
+        assert_falls_back_to_bundled(caplog)
+        assert hub.requests, "the service did not ask the Hub at all"
+
+
+def test_a_hanging_hub_times_out_and_falls_back(hub_weights, no_sleep, tmp_path, monkeypatch, caplog):
+    from huggingface_hub import constants
+
+    with SlowHub() as hub:
+        use_standin(monkeypatch, hub.url, tmp_path / "hf")
+        monkeypatch.setenv("HF_HUB_ETAG_TIMEOUT", "0.5")
+        monkeypatch.setattr(constants, "HF_HUB_ETAG_TIMEOUT", 0.5)
+        monkeypatch.setattr(constants, "HF_HUB_DOWNLOAD_TIMEOUT", 0.5)
+        t0 = time.perf_counter()
+        assert_falls_back_to_bundled(caplog)
+        assert time.perf_counter() - t0 < 30
+
+
+def test_a_dropped_download_falls_back(hub_weights, no_sleep, tmp_path, monkeypatch, caplog):
+    with HubStandin() as hub:
+        use_standin(monkeypatch, hub.url, tmp_path / "hf")
+        hub.add_folder("archdemo/digit-cnn", BUNDLED_DIR / "cnn")
+        hub.drop_downloads = True
+        # the pinned revision must exist for the download to start: point the registry at the stand-in's commit
+        sha = hub.resolve("archdemo/digit-cnn", "main")
+        monkeypatch.setitem(registry.MODELS, "cnn", dataclasses.replace(registry.MODELS["cnn"], revision=sha))
+        assert_falls_back_to_bundled(caplog)
+
+
+# ----- corrupt or truncated files in a local folder ------------------------------------------------------------
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 3)])
+
+
+CORRUPTIONS = {
+    "config.json truncated": ("config.json", _truncate),
+    "config.json not text": ("config.json", lambda p: p.write_bytes(b"\xff\xfe\x00garbage")),
+    "config.json empty": ("config.json", lambda p: p.write_bytes(b"")),
+    "model.safetensors truncated": ("model.safetensors", _truncate),
+    "model.safetensors garbage": ("model.safetensors", lambda p: p.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{")),
+    "model.safetensors empty": ("model.safetensors", lambda p: p.write_bytes(b"")),
+}
+
+
+@pytest.mark.parametrize("case", CORRUPTIONS)
+def test_corrupt_local_files_give_a_clear_error_and_cache_nothing(case, tmp_path):
+    filename, corrupt = CORRUPTIONS[case]
+    folder = tmp_path / "cnn"
+    shutil.copytree(BUNDLED_DIR / "cnn", folder)
+    good = (folder / filename).read_bytes()
+    corrupt(folder / filename)
+    service = ArchDemoService(device="cpu", sources={"cnn": WeightsSource("dir", str(folder))})
+
+    with pytest.raises(WeightsError, match=filename.replace(".", r"\.")):
+        service.classify_digit(seven())
+    assert "cnn" not in service.loaded_from()  # no half-loaded model kept
+
+    (folder / filename).write_bytes(good)  # the file repaired: the same service now loads and answers
+    assert service.classify_digit(seven())["label"] == "7"
+    assert service.loaded_from()["cnn"] == str(folder)
+
+
+# ----- no GPU, or a GPU that fails -----------------------------------------------------------------------------
+
+
+def test_no_cuda_and_no_setting_gives_cpu(monkeypatch):
+    monkeypatch.delenv("ARCHDEMO_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert pick_device() == torch.device("cpu")
+    assert ArchDemoService().device == torch.device("cpu")
+
+
+@pytest.mark.parametrize("asked", ["cuda", "cuda:1"])
+def test_asking_for_cuda_without_it_is_a_clear_error(asked, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match=f"{asked} was asked for but CUDA is not available"):
+        pick_device(asked)
+    monkeypatch.setenv("ARCHDEMO_DEVICE", asked)
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        ArchDemoService()
+
+
+class FailsOnceOnGPU(torch.nn.Module):
+    """Wraps a model; the first forward fails as a GPU does (out of memory, or a CUDA error), later ones work."""
+
+    def __init__(self, inner: torch.nn.Module, error: Exception):
+        super().__init__()
+        self.inner, self.config, self.error, self.failed = inner, inner.config, error, False
+
+    def forward(self, *args, **kwargs):
+        if not self.failed:
+            self.failed = True
+            raise self.error
+        return self.inner(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+        RuntimeError("CUDA error: unknown"),
+    ],
+    ids=["oom", "cuda-error"],
+)
+def test_a_failing_gpu_forward_is_served_on_the_cpu(error):
+    service = ArchDemoService(device="cpu")
+    service._models["cnn"] = FailsOnceOnGPU(service.model("cnn"), error)
+
+    answer = service.classify_digit(seven())
+
+    assert answer["label"] == "7"
+    assert service.device.type == "cpu"
