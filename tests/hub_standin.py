@@ -177,15 +177,23 @@ class HubStandin:
             self.requests.append((method, path))
             self.request_headers.append(headers)
 
+    def _commit_locked(self, repo_id: str, revision: str):
+        """The repo if ``revision`` (a branch or a commit sha) exists in it, else the 404 answer to send.
+        Call with the lock held."""
+        repo = self._repos.get(repo_id)
+        if repo is None:
+            return _error(404, "RepoNotFound", f"Repository {repo_id} not found")
+        if revision not in repo.refs and revision not in repo.commits:
+            return _error(404, "RevisionNotFound", f"Invalid rev id: {revision}")
+        return repo
+
     def _lookup(self, repo_id: str, revision: str, filename: str) -> tuple[int, dict[str, str], bytes]:
         """(status, headers, body) for a /resolve/ request."""
         with self._lock:
-            repo = self._repos.get(repo_id)
-            if repo is None:
-                return _error(404, "RepoNotFound", f"Repository {repo_id} not found")
-            sha = repo.refs.get(revision) or (revision if revision in repo.commits else None)
-            if sha is None:
-                return _error(404, "RevisionNotFound", f"Invalid rev id: {revision}")
+            found = self._commit_locked(repo_id, revision)
+            if isinstance(found, tuple):
+                return found
+            repo, sha = found, found.refs.get(revision) or revision
             data = repo.commits[sha].files.get(filename)
             if data is None:
                 status, headers, body = _error(404, "EntryNotFound", f"{filename} does not exist at {sha}")
@@ -201,13 +209,11 @@ class HubStandin:
 
     def _model_info(self, repo_id: str, revision: str) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
-            repo = self._repos.get(repo_id)
-            if repo is None:
-                return _error(404, "RepoNotFound", f"Repository {repo_id} not found")
-            sha = repo.refs.get(revision) or (revision if revision in repo.commits else None)
-            if sha is None:
-                return _error(404, "RevisionNotFound", f"Invalid rev id: {revision}")
-            files = sorted(repo.commits[sha].files)
+            found = self._commit_locked(repo_id, revision)
+            if isinstance(found, tuple):
+                return found
+            sha = found.refs.get(revision) or revision
+            files = sorted(found.commits[sha].files)
         info = {"id": repo_id, "modelId": repo_id, "sha": sha, "siblings": [{"rfilename": f} for f in files]}
         return 200, {"Content-Type": "application/json", "X-Repo-Commit": sha}, json.dumps(info).encode()
 

@@ -23,26 +23,22 @@ WHEN = """
 """
 
 
+def reader(title: str, name: str, tokens_label: str) -> tuple[gr.Label, gr.HighlightedText]:
+    """One text model's column: its verdict, and its words highlighted."""
+    with gr.Column(min_width=260):
+        label = gr.Label(label=title, num_top_classes=2, elem_id=f"compare-{name}")
+        tokens = gr.HighlightedText(
+            label=tokens_label, show_legend=False, combine_adjacent=False, elem_id=f"compare-{name}-tokens"
+        )
+    return label, tokens
+
+
 def compare_tab(service: ArchDemoService, tab: gr.Tab) -> None:
     gr.Markdown("### The same sentence, two readers")
     text = gr.Textbox(label="A sentence for both text models", value="It's not bad, I'd say!", elem_id="compare-input")
     with gr.Row():
-        with gr.Column(min_width=260):
-            rnn_label = gr.Label(label="RNN (LSTM)", num_top_classes=2, elem_id="compare-rnn")
-            rnn_tokens = gr.HighlightedText(
-                label="RNN: how much each word moved it",
-                show_legend=False,
-                combine_adjacent=False,
-                elem_id="compare-rnn-tokens",
-            )
-        with gr.Column(min_width=260):
-            tf_label = gr.Label(label="Transformer", num_top_classes=2, elem_id="compare-transformer")
-            tf_tokens = gr.HighlightedText(
-                label="Transformer: what the classifier attends to",
-                show_legend=False,
-                combine_adjacent=False,
-                elem_id="compare-transformer-tokens",
-            )
+        rnn_label, rnn_tokens = reader("RNN (LSTM)", "rnn", "RNN: how much each word moved it")
+        tf_label, tf_tokens = reader("Transformer", "transformer", "Transformer: what the classifier attends to")
     gr.Examples(
         [
             [s]
