@@ -12,12 +12,17 @@ import logging
 import os
 
 from archdemo.service import ArchDemoService
-from archdemo.ui import BRUSH_ON_LOAD, CSS, build
+from archdemo.ui import BRUSH_ON_LOAD, CSS, SESSION_CAPACITY, build
 
 log = logging.getLogger("archdemo.app")
 # API requests in flight at once when tuned: enough to keep the micro-batchers' batches full while the
 # preprocessing of other requests runs on the worker threads.
 API_CONCURRENCY = 16
+# Gradio keeps a record of up to 10,000 past requests and, by default, rebuilds a pandas summary of all
+# of them after every request; the summary feeds only the monitoring dashboard, which is off. Measured
+# on this 2-core machine (8 clients, /rnn_sentiment, 3,200 requests): 79-91 req/s and +93 MB resident
+# memory with Gradio's setting, 125-133 req/s and +13 MB with these.
+GRADIO_ANALYTICS = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000", "GRADIO_ANALYTICS_MAX_EVENTS": "1000"}
 
 
 # ---------------------------------------------------------------- launch
@@ -68,6 +73,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.weights:
         os.environ["ARCHDEMO_WEIGHTS"] = args.weights
     tuned = args.serving == "tuned"
+    if tuned:
+        for key, value in GRADIO_ANALYTICS.items():
+            os.environ.setdefault(key, value)
     service = ArchDemoService(device=args.device, micro_batching=tuned)
     service.warm_up()
     log.info("models on %s, weights from %s, %s serving", service.device_label, service.loaded_from(), args.serving)
@@ -83,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         css=CSS,
         js=BRUSH_ON_LOAD,
         max_file_size="10mb",
+        state_session_capacity=SESSION_CAPACITY,
         footer_links=["api", "gradio"],
         prevent_thread_lock=True,
     )

@@ -26,7 +26,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.common import DIGITS, RESULTS, machine_info, percentile, rss_kib, start_app, wait_http, write_json
+from bench.common import (
+    DIGITS,
+    RESULTS,
+    api_client,
+    machine_info,
+    percentile,
+    rss_kib,
+    start_app,
+    wait_http,
+    write_json,
+)
 
 ENDPOINTS = ("/classify_digit", "/denoise_digit", "/rnn_sentiment", "/transformer_sentiment")
 SENTENCES = (
@@ -88,10 +98,8 @@ def make_request(i: int) -> tuple[str, tuple, Callable[[object], str | None]]:
 
 
 def new_client(url: str):
-    from gradio_client import Client
-
     # download_files=False: denoised images stay on the server (no temp files piling up on the client side)
-    return Client(url, verbose=False, download_files=False)
+    return api_client(url, download_files=False)
 
 
 def call(client, i: int, outcome: Outcome, deadline: float) -> None:

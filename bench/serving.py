@@ -28,6 +28,7 @@ from pathlib import Path
 from bench.common import (
     DIGITS,
     RESULTS,
+    api_client,
     api_settings,
     machine_info,
     percentile,
@@ -138,8 +139,6 @@ def run_phase(clients: list, endpoint: str, per_user: int, request_timeout: floa
 
 
 def bench_config(config: str, args: argparse.Namespace, deadline: float, downloads: Path) -> dict:
-    from gradio_client import Client
-
     env = {"ARCHDEMO_SERVING": config, **({"ARCHDEMO_DEVICE": args.device} if args.device else {})}
     app = start_app("app.py", env, f"serving-{config}.log")
     try:
@@ -148,10 +147,7 @@ def bench_config(config: str, args: argparse.Namespace, deadline: float, downloa
         # Tuned serving batches inside the service (archdemo/batching.py), so Gradio's own "batch" flag
         # stays off; what differs in /config is the endpoints' concurrency limit.
         print(f"\n[{config}] up in {startup_s:.1f} s; endpoint settings: {settings}")
-        clients = [
-            Client(app.url, verbose=False, download_files=str(downloads), analytics_enabled=False)
-            for _ in range(max(args.users))
-        ]
+        clients = [api_client(app.url, download_files=str(downloads)) for _ in range(max(args.users))]
         phases = []
         for endpoint in args.endpoints:
             make_args = endpoint_args(endpoint)

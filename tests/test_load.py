@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import rss_kib, start_app, wait_http  # noqa: E402
+from bench.common import DIGITS, api_client, rss_kib, start_app, wait_http  # noqa: E402
 from bench.load import flood, run_clients  # noqa: E402
 
 
@@ -64,6 +64,39 @@ def test_concurrent_clients_get_correct_answers_and_memory_stays_flat(app_url):
         pytest.skip("app process not found on this machine (ARCHDEMO_TEST_URL?): memory not checked")
     after = rss_kib(pid)["VmRSS"]
     assert abs(after - before) <= 0.2 * before, f"RSS {before} KiB -> {after} KiB"
+
+
+def test_a_crowd_asking_the_same_question_gets_whole_images(app_url, tmp_path):
+    """24 clients denoise the same digit at the same noise level at once: the same output pictures.
+
+    Before the app wrote its output images itself (archdemo/ui/common.py: image_file), 1-3% of these
+    downloads came back empty under this kind of load.
+    """
+    import threading
+
+    from gradio_client import handle_file
+    from PIL import Image
+
+    clients = [api_client(app_url, download_files=str(tmp_path / str(k))) for k in range(24)]
+    results: list = []
+    go = threading.Barrier(len(clients))
+
+    def ask(client) -> None:
+        go.wait()
+        for _ in range(3):
+            try:
+                noisy, denoised, _ = client.predict(handle_file(str(DIGITS / "4.png")), 0.5, api_name="/denoise_digit")
+                results.append([Image.open(p).convert("L").size for p in (noisy, denoised)])
+            except Exception as e:  # noqa: BLE001 - each failure is reported below
+                results.append(f"{type(e).__name__}: {e}")
+
+    threads = [threading.Thread(target=ask, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    assert results == [[(28, 28), (28, 28)]] * (3 * len(clients))
 
 
 @pytest.fixture(scope="module")

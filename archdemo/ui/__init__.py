@@ -39,8 +39,18 @@ BRUSH_ON_LOAD = """
 """
 
 
+# Gradio keeps a copy of every block's configuration for each browser tab or API client that has
+# called the app: about 200 KB each here (110 blocks), measured at +735 MB after 3,200 new clients.
+# Its default keeps 10,000 of them (about 2 GB); 1,000 covers a full workshop room many times over,
+# and the app keeps nothing in them that a fresh copy would lose.
+SESSION_CAPACITY = 1000
+# (a launch() option, passed by app.py)
+# Output images are files in Gradio's cache: every 30 minutes, delete those older than an hour.
+DELETE_CACHE = (1800, 3600)
+
+
 def build(service: ArchDemoService, api_concurrency: int | None = None) -> gr.Blocks:
-    with gr.Blocks(title="archdemo: four architectures, side by side") as demo:
+    with gr.Blocks(title="archdemo: four architectures, side by side", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(
             "# archdemo\n"
             "Four classic neural network families, each doing the job it was designed for. "

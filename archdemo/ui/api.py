@@ -9,7 +9,7 @@ import numpy as np
 
 from archdemo import processing as P
 from archdemo.service import ArchDemoService
-from archdemo.ui.common import user_errors
+from archdemo.ui.common import image_file, user_errors
 
 
 def _load(path: str | None):
@@ -54,8 +54,8 @@ def api_endpoints(service: ArchDemoService, concurrency: int | None = None) -> N
             (noisy 28x28 image, denoised 28x28 image, {"psnr_noisy": dB, "psnr_denoised": dB})
         """
         r = service.denoise_digit(_load(image), noise_level)
-        to_u8 = lambda a: (np.clip(a, 0, 1) * 255).astype(np.uint8)  # noqa: E731
-        return to_u8(r.noisy), to_u8(r.denoised), r.metrics
+        to_png = lambda a, name: image_file((np.clip(a, 0, 1) * 255).astype(np.uint8), name)  # noqa: E731
+        return to_png(r.noisy, "noisy"), to_png(r.denoised, "denoised"), r.metrics
 
     def sentiment_endpoint(name: str, title: str) -> Callable:
         @user_errors

@@ -11,7 +11,16 @@ import archdemo.models.autoencoder
 from archdemo import explain, plots
 from archdemo import processing as P
 from archdemo.service import ArchDemoService, DenoiseResult
-from archdemo.ui.common import about, drawing_pad, editor_image, enlarge, is_blank, source_code, user_errors
+from archdemo.ui.common import (
+    about,
+    drawing_pad,
+    editor_image,
+    enlarge,
+    image_file,
+    is_blank,
+    source_code,
+    user_errors,
+)
 
 DIGITS = sorted((Path(__file__).resolve().parent.parent / "assets" / "digits").glob("*.png"))
 NOISE_CHOICES = [("Gaussian", "gaussian"), ("Salt and pepper", "salt_pepper"), ("Blanked patch", "patch")]
@@ -88,12 +97,18 @@ def autoencoder_tab(service: ArchDemoService, demo: gr.Blocks) -> None:
             f"the denoised one as **{say[2]}**."
         )
         figure = plots.latent_code_bars(explain.autoencoder_insides(service, r.noisy))
-        return enlarge(r.clean), enlarge(r.noisy), enlarge(r.denoised), text, figure
+        return (
+            image_file(enlarge(r.clean), "clean"),
+            image_file(enlarge(r.noisy), "noisy"),
+            image_file(enlarge(r.denoised), "denoised"),
+            text,
+            figure,
+        )
 
     @user_errors
     def walk_between(a: str, b: str, n: float):
         frames = explain.latent_walk(service, _sample(int(a)), _sample(int(b)), int(n))
-        return enlarge(np.concatenate(list(frames), axis=1))
+        return image_file(enlarge(np.concatenate(list(frames), axis=1)), "walk")
 
     inputs, outputs = [source, kind, level], [clean_img, noisy_img, out_img, metrics, code]
     gr.on(

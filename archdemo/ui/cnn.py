@@ -10,7 +10,16 @@ import archdemo.models.cnn
 from archdemo import explain, plots
 from archdemo import processing as P
 from archdemo.service import ArchDemoService
-from archdemo.ui.common import about, drawing_pad, editor_image, enlarge, is_blank, source_code, user_errors
+from archdemo.ui.common import (
+    about,
+    drawing_pad,
+    editor_image,
+    enlarge,
+    image_file,
+    is_blank,
+    source_code,
+    user_errors,
+)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -74,9 +83,9 @@ def cnn_tab(service: ArchDemoService) -> None:
         probs = {label: float(p) for label, p in zip(inside.labels, inside.probabilities, strict=True)}
         return (
             probs,
-            enlarge(inside.digit),
-            plots.cam_overlay(inside.digit, inside.cam),
-            plots.feature_maps_mosaic(inside),
+            image_file(enlarge(inside.digit), "seen"),
+            image_file(plots.cam_overlay(inside.digit, inside.cam), "cam"),
+            image_file(plots.feature_maps_mosaic(inside), "features"),
         )
 
     outputs = [prediction, seen, cam, features]

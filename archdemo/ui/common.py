@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
+import io
 import logging
+import os
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 
 import gradio as gr
 import numpy as np
+from gradio.utils import get_upload_folder
+from PIL import Image
 
 from archdemo import processing as P
 
@@ -56,6 +63,39 @@ def enlarge(img28: np.ndarray) -> np.ndarray:
     """(28, 28) in [0, 1] -> (196, 196) uint8, nearest neighbour so each pixel stays a crisp square."""
     k = DISPLAY // img28.shape[0]
     return (np.kron(np.clip(img28, 0, 1), np.ones((k, k))) * 255).astype(np.uint8)
+
+
+def image_file(image: np.ndarray, name: str = "image") -> str:
+    """An output image as a PNG file in Gradio's cache, written so that no reader ever sees half a file.
+
+    Returning an array lets Gradio write the file itself, under a name made from its content, by
+    truncating and rewriting it. When many people get the same picture at once (a room loading the
+    same example, the API asked the same question), one request rewrites the file while another is
+    sending it, and that download arrives empty (measured: 1-3% of /denoise_digit images at 32-64
+    users). Here the file is written under a temporary name and renamed into place, and a file that
+    already exists is reused, never rewritten; Gradio serves a path inside its cache as it is.
+    """
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image)).save(buffer, format="PNG")
+    data = buffer.getvalue()
+    folder = Path(get_upload_folder()) / hashlib.sha256(data).hexdigest()
+    path = folder / f"{name}.png"
+    if path.exists():
+        try:
+            os.utime(path)  # Gradio's cache cleaning ages files by time: this one is in use again
+        except OSError:
+            pass
+        return str(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, staging = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
+    return str(path)
 
 
 def about(title: str, idea: str, good: str, struggles: str, here: str) -> None:
