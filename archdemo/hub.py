@@ -35,6 +35,12 @@ log = logging.getLogger("archdemo.hub")
 BUNDLED_DIR = Path(os.environ.get("ARCHDEMO_WEIGHTS_DIR", Path(__file__).resolve().parent.parent / "weights"))
 CONFIG_NAME, WEIGHTS_NAME, CARD_NAME = "config.json", "model.safetensors", "README.md"
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
+_REVISION = re.compile(r"^[\w.][\w./-]{0,99}$")  # a commit hash, tag or branch name
+# What a model someone points the app at may cost: checked before its weights are downloaded
+# (file size) and before any memory is given to it (parameters are counted on the "meta" device).
+USER_MAX_WEIGHTS_BYTES = 50 * 1024 * 1024
+USER_MAX_PARAMETERS = 10_000_000
+USER_MAX_TEXT_LEN = 512
 
 
 class WeightsError(RuntimeError):
@@ -114,6 +120,66 @@ def fetch(source: WeightsSource, filename: str) -> Path:
 def _http_errors() -> tuple[type[BaseException], ...]:
     found = (getattr(sys.modules.get(m), "HTTPError", None) for m in ("httpx2", "httpx"))
     return tuple(e for e in found if isinstance(e, type))
+
+
+def user_source(repo_id: str, revision: str = "") -> WeightsSource:
+    """A Hub repo someone typed into the app -> a source, or a WeightsError that says what to fix."""
+    repo_id, revision = (repo_id or "").strip(), (revision or "").strip()
+    if not repo_id:
+        raise WeightsError("Type a Hub repo id, such as your-name/my-digit-cnn.")
+    if not _REPO_ID.match(repo_id):
+        raise WeightsError(
+            f"{repo_id[:100]!r} is not a Hub model repo id: it should look like ORG/NAME, with letters, "
+            "digits, '-', '_' or '.'."
+        )
+    if revision and (not _REVISION.match(revision) or ".." in revision):
+        raise WeightsError(f"{revision[:100]!r} is not a commit hash, tag or branch name.")
+    return WeightsSource("hub", repo_id, revision or "main")
+
+
+def load_user_model(name: str, source: WeightsSource, device: str | torch.device = "cpu") -> tuple[nn.Module, str]:
+    """A model from a repo a visitor chose, with limits: (model, the commit it came from).
+
+    Beyond what ``load_model`` checks (the architecture, every field and tensor), this refuses a
+    weights file over ``USER_MAX_WEIGHTS_BYTES`` before downloading it, a config that would build
+    more than ``USER_MAX_PARAMETERS`` parameters before allocating them, and text models that read
+    more than ``USER_MAX_TEXT_LEN`` tokens.
+    """
+    spec = get_spec(name)
+    commit = Path(fetch(source, CONFIG_NAME)).parent.name  # the snapshot folder is named by its commit
+    if re.fullmatch(r"[0-9a-f]{40}", commit):
+        source = WeightsSource("hub", source.location, commit)  # the files below come from this commit
+    config = load_config(name, source)
+    try:
+        with torch.device("meta"):
+            n_params = sum(p.numel() for p in spec.model_cls(config).parameters())
+    except Exception as e:
+        raise WeightsError(f"{source}: config cannot build {spec.model_cls.__name__}: {e}") from None
+    if n_params > USER_MAX_PARAMETERS:
+        raise WeightsError(
+            f"{source.location} would build a {n_params:,}-parameter {spec.model_cls.__name__}; this app takes "
+            f"up to {USER_MAX_PARAMETERS:,}."
+        )
+    max_len = getattr(config, "max_len", None)
+    if max_len is not None and max_len > USER_MAX_TEXT_LEN:
+        raise WeightsError(f"{source.location} reads up to {max_len} tokens; this app takes up to {USER_MAX_TEXT_LEN}.")
+    size = _hub_file_size(source, WEIGHTS_NAME)
+    if size is not None and size > USER_MAX_WEIGHTS_BYTES:
+        raise WeightsError(
+            f"{source.location}'s {WEIGHTS_NAME} is {size / 2**20:.0f} MB; this app takes up to "
+            f"{USER_MAX_WEIGHTS_BYTES / 2**20:.0f} MB."
+        )
+    return load_model(name, source, device), commit
+
+
+def _hub_file_size(source: WeightsSource, filename: str) -> int | None:
+    """The size the Hub announces for a file (None when offline or unknown); errors come later from fetch."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    try:
+        return get_hf_file_metadata(hf_hub_url(source.location, filename, revision=source.revision)).size
+    except Exception:  # noqa: BLE001 - offline or not found: fetch() then says which, clearly
+        return None
 
 
 def config_to_dict(config: object) -> dict:

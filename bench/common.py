@@ -162,6 +162,18 @@ class App:
             return ""
 
 
+def die_with_parent() -> None:
+    """For ``Popen(preexec_fn=...)``: the child gets SIGTERM when the process that started it dies (Linux),
+    so an interrupted benchmark or test run leaves no app behind holding a port and CPU."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def start_app(script: str, env: Mapping[str, str], log_name: str, extra_args: Sequence[str] = ()) -> App:
     """``python <script> --host 127.0.0.1 --port P`` from the repo root, output to bench/results/<log_name>."""
     port = free_port()
@@ -175,6 +187,7 @@ def start_app(script: str, env: Mapping[str, str], log_name: str, extra_args: Se
             env={**os.environ, **QUIET_ENV, **env},
             stdout=out,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl, before exec
         )
     return App(proc, f"http://127.0.0.1:{port}/", log, started)
 

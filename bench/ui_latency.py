@@ -21,7 +21,8 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from test_browser import CHROMIUM_ARGS, ONE, SEVEN, draw, open_tab, src  # noqa: E402
+from conftest import CHROMIUM_ARGS  # noqa: E402
+from test_browser import ONE, SEVEN, draw, open_tab, src  # noqa: E402
 
 from bench.common import machine_info, write_json  # noqa: E402
 

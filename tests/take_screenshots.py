@@ -15,7 +15,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import CHROMIUM_ARGS, SEVEN, draw, open_tab  # noqa: E402
+from conftest import CHROMIUM_ARGS  # noqa: E402
+from test_browser import SEVEN, draw, open_tab  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "screenshots"
 SENTENCE = "It's not bad, I'd say!"

@@ -18,6 +18,7 @@ from archdemo.ui.common import (
     enlarge,
     image_file,
     is_blank,
+    own_model_picker,
     source_code,
     user_errors,
 )
@@ -78,14 +79,16 @@ def autoencoder_tab(service: ArchDemoService, demo: gr.Blocks) -> None:
         second = gr.Dropdown([str(d) for d in range(10)], value="7", label="To", elem_id="ae-walk-b")
         steps = gr.Slider(2, 10, value=8, step=1, label="Steps", elem_id="ae-walk-steps")
     walk = gr.Image(label="Decoded walk", elem_id="ae-walk", elem_classes="pixelated", interactive=False)
+    choice, model_events = own_model_picker(service, "autoencoder")
     source_code(archdemo.models.autoencoder)
 
     @user_errors
-    def run(value: dict | None, noise_kind: str, noise_level: float):
+    def run(value: dict | None, noise_kind: str, noise_level: float, own: str | None = None):
         image = editor_image(value)
         if is_blank(image):
             return None, None, None, "Draw, upload or pick a digit to start.", None
-        r: DenoiseResult = service.denoise_digit(image, noise_level, noise_kind)
+        ae = service.using("autoencoder", own)
+        r: DenoiseResult = ae.denoise_digit(image, noise_level, noise_kind)
         m = r.metrics
         probs = service.classify_batch(np.stack([r.clean, r.noisy, r.denoised]))
         labels = service.model("cnn").config.labels
@@ -96,7 +99,7 @@ def autoencoder_tab(service: ArchDemoService, demo: gr.Blocks) -> None:
             f"The CNN reads the clean digit as **{say[0]}**, the noisy one as **{say[1]}**, "
             f"the denoised one as **{say[2]}**."
         )
-        figure = plots.latent_code_bars(explain.autoencoder_insides(service, r.noisy))
+        figure = plots.latent_code_bars(explain.autoencoder_insides(ae, r.noisy))
         return (
             image_file(enlarge(r.clean), "clean"),
             image_file(enlarge(r.noisy), "noisy"),
@@ -106,11 +109,12 @@ def autoencoder_tab(service: ArchDemoService, demo: gr.Blocks) -> None:
         )
 
     @user_errors
-    def walk_between(a: str, b: str, n: float):
-        frames = explain.latent_walk(service, _sample(int(a)), _sample(int(b)), int(n))
+    def walk_between(a: str, b: str, n: float, own: str | None = None):
+        frames = explain.latent_walk(service.using("autoencoder", own), _sample(int(a)), _sample(int(b)), int(n))
         return image_file(enlarge(np.concatenate(list(frames), axis=1)), "walk")
 
-    inputs, outputs = [source, kind, level], [clean_img, noisy_img, out_img, metrics, code]
+    inputs, outputs = [source, kind, level, choice], [clean_img, noisy_img, out_img, metrics, code]
+    walk_inputs = [first, second, steps, choice]
     gr.on(
         [demo.load, source.change, kind.change, level.change],
         run,
@@ -123,9 +127,13 @@ def autoencoder_tab(service: ArchDemoService, demo: gr.Blocks) -> None:
     gr.on(
         [demo.load, first.change, second.change, steps.change],
         walk_between,
-        [first, second, steps],
+        walk_inputs,
         walk,
         trigger_mode="always_last",
         show_progress="hidden",
         api_visibility="private",
     )
+    for event in model_events:
+        event.then(run, inputs, outputs, api_visibility="private").then(
+            walk_between, walk_inputs, walk, api_visibility="private"
+        )

@@ -17,6 +17,7 @@ from archdemo.ui.common import (
     enlarge,
     image_file,
     is_blank,
+    own_model_picker,
     source_code,
     user_errors,
 )
@@ -72,14 +73,15 @@ def cnn_tab(service: ArchDemoService) -> None:
     )
     with gr.Accordion("Examples: sample digits, including ones this CNN gets wrong", open=False):
         gr.Examples([[p] for p, _ in examples()], inputs=[sketch], example_labels=[lbl for _, lbl in examples()])
+    choice, model_events = own_model_picker(service, "cnn")
     source_code(archdemo.models.cnn)
 
     @user_errors
-    def classify(value: dict | None):
+    def classify(value: dict | None, own: str | None = None):
         image = editor_image(value)
         if is_blank(image):
             return None, None, None, None  # an empty canvas is not an error while drawing
-        inside = explain.cnn_insides(service, P.prepare_digit(image))
+        inside = explain.cnn_insides(service.using("cnn", own), P.prepare_digit(image))
         probs = {label: float(p) for label, p in zip(inside.labels, inside.probabilities, strict=True)}
         return (
             probs,
@@ -90,8 +92,15 @@ def cnn_tab(service: ArchDemoService) -> None:
 
     outputs = [prediction, seen, cam, features]
     sketch.change(
-        classify, sketch, outputs, trigger_mode="always_last", show_progress="hidden", api_visibility="private"
+        classify,
+        [sketch, choice],
+        outputs,
+        trigger_mode="always_last",
+        show_progress="hidden",
+        api_visibility="private",
     )
+    for event in model_events:
+        event.then(classify, [sketch, choice], outputs, api_visibility="private")
     # The editor's own "Clear canvas" keeps the brush selected, so the next stroke draws at once; the
     # change event it fires then blanks the outputs (an empty canvas gives no prediction).
     clear.click(

@@ -11,7 +11,7 @@ import archdemo.models.transformer
 from archdemo import explain, plots
 from archdemo import processing as P
 from archdemo.service import ArchDemoService
-from archdemo.ui.common import about, source_code, user_errors
+from archdemo.ui.common import about, own_model_picker, source_code, user_errors
 
 # (sentence, its true sentiment, what makes it interesting). tests/test_ui_examples.py checks every
 # claim made here ("clearly", "gets this wrong") against the bundled weights, so they stay true.
@@ -62,6 +62,14 @@ def wrong_note(service: ArchDemoService, name: str, sentence: str, truth: str) -
     return "" if service.sentiment(name, sentence).answer["label"] == truth else "; this model gets it wrong"
 
 
+def transformer_menus(config) -> tuple[dict, dict]:
+    """Layer and head menus (as gr.update arguments) for a Transformer config; last layer, all heads."""
+    return (
+        {"choices": [str(i + 1) for i in range(config.num_layers)], "value": str(config.num_layers)},
+        {"choices": ["all (average)", *[str(i + 1) for i in range(config.num_heads)]], "value": "all (average)"},
+    )
+
+
 def text_tab(service: ArchDemoService, name: str) -> None:
     about(*ABOUT[name])
     gr.Markdown("Both text models were trained on the same movie-review phrases (SST-2) with the same tokenizer.")
@@ -94,36 +102,31 @@ def text_tab(service: ArchDemoService, name: str) -> None:
         plot_b = gr.Plot(label="Hidden state over time", elem_id="rnn-hidden")
         controls = []
     else:
-        config = service.model("transformer").config
+        layers, heads = transformer_menus(service.model("transformer").config)
         with gr.Row():
-            layer = gr.Dropdown(
-                [str(i + 1) for i in range(config.num_layers)],
-                value=str(config.num_layers),
-                label="Layer",
-                elem_id="transformer-layer",
-            )
-            head = gr.Dropdown(
-                ["all (average)", *[str(i + 1) for i in range(config.num_heads)]],
-                value="all (average)",
-                label="Head",
-                elem_id="transformer-head",
-            )
+            layer = gr.Dropdown(**layers, label="Layer", elem_id="transformer-layer")
+            head = gr.Dropdown(**heads, label="Head", elem_id="transformer-head")
         plot_a = gr.Plot(label="Attention", elem_id="transformer-attention")
         plot_b = gr.State(None)
         controls = [layer, head]
+    own_choice, model_events = own_model_picker(service, name)
+
+    def transformer_controls(own: str | None):
+        layers, heads = transformer_menus(service.using(name, own).model(name).config)
+        return gr.update(**layers), gr.update(**heads)
+
     source_code(archdemo.models.rnn if name == "rnn" else archdemo.models.transformer)
 
-    def verdict(sentence: str) -> tuple[str, dict]:
-        result = service.sentiment(name, sentence)
-        return "\n".join(f"- {n}" for n in result.notices), result.answer["probabilities"]
-
     @user_errors
-    def read(sentence: str, *choices: str, live: bool = False):
+    def read(sentence: str, *choices: str | None, live: bool = False):
+        *choices, own = choices  # the controls' values, then the visitor's own model (or None)
         if live and not (sentence or "").strip():
             return None, "", None, None, None  # a cleared box while typing is not an error
-        note, probs = verdict(sentence)
+        svc = service.using(name, own)
+        result = svc.sentiment(name, sentence)
+        note, probs = "\n".join(f"- {n}" for n in result.notices), result.answer["probabilities"]
         if name == "rnn":
-            r = explain.rnn_reading(service, sentence)
+            r = explain.rnn_reading(svc, sentence)
             return (
                 probs,
                 note,
@@ -131,11 +134,12 @@ def text_tab(service: ArchDemoService, name: str) -> None:
                 plots.belief_plot(r.tokens, r.belief),
                 plots.hidden_state_heatmap(r.tokens, r.hidden),
             )
-        t = explain.transformer_attention(service, sentence)
-        layer_i = int(choices[0]) - 1
+        t = explain.transformer_attention(svc, sentence)
+        layer_i = min(int(choices[0] or 1), len(t.attention)) - 1  # another model may have fewer layers
         heads = t.attention[layer_i]  # (h, T, T)
-        chosen = heads.mean(0) if choices[1].startswith("all") else heads[int(choices[1]) - 1]
-        title = f"Layer {layer_i + 1}, " + ("all heads" if choices[1].startswith("all") else f"head {choices[1]}")
+        one = not str(choices[1]).startswith("all") and int(choices[1]) <= heads.shape[0]
+        chosen = heads[int(choices[1]) - 1] if one else heads.mean(0)
+        title = f"Layer {layer_i + 1}, " + (f"head {choices[1]}" if one else "all heads")
         return (
             probs,
             note,
@@ -145,12 +149,18 @@ def text_tab(service: ArchDemoService, name: str) -> None:
         )
 
     outputs = [prediction, notes, tokens, plot_a, plot_b]
+    inputs = [text, *controls, own_choice]
     for trigger in (button.click, text.submit):
-        trigger(read, [text, *controls], outputs, api_visibility="private")
+        trigger(read, inputs, outputs, api_visibility="private")
+    live_read = functools.partial(read, live=True)
+    for event in model_events:
+        if controls:  # the layer and head menus follow the loaded model's shape
+            event = event.then(transformer_controls, own_choice, controls, api_visibility="private")
+        event.then(live_read, inputs, outputs, api_visibility="private")
     gr.on(
         [text.change, *[c.change for c in controls]],
-        functools.partial(read, live=True),
-        [text, *controls],
+        live_read,
+        inputs,
         outputs,
         trigger_mode="always_last",
         show_progress="hidden",

@@ -1,0 +1,213 @@
+""" "Use your own model": a visitor points a tab at a Hub repo (here the loopback Hub stand-in).
+
+A compatible model of another size is loaded for that visitor only and explained like the app's own;
+everything that does not fit is refused with a message that says why, before it costs memory or a
+large download.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hub_standin import HubStandin, use_standin
+from PIL import Image
+
+from archdemo import explain
+from archdemo import processing as P
+from archdemo.hub import WeightsError, save_pretrained, user_source
+from archdemo.models import (
+    DenoisingAutoencoder,
+    DenoisingAutoencoderConfig,
+    DigitCNN,
+    DigitCNNConfig,
+    SentimentTransformer,
+    SentimentTransformerConfig,
+)
+from archdemo.service import ArchDemoService
+
+DIGITS = Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "digits"
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    with HubStandin() as standin:
+        use_standin(monkeypatch, standin.url, tmp_path / "hf")
+        yield standin
+
+
+@pytest.fixture(scope="module")
+def service():
+    return ArchDemoService(device="cpu")
+
+
+def publish(hub: HubStandin, model: torch.nn.Module, folder: Path, repo: str) -> str:
+    return hub.add_folder(repo, save_pretrained(model, folder))
+
+
+def small_cnn() -> DigitCNN:
+    torch.manual_seed(0)
+    return DigitCNN(DigitCNNConfig(channels=(4, 8, 8))).eval()
+
+
+def digit(d: int) -> np.ndarray:
+    return np.asarray(Image.open(DIGITS / f"{d}.png"))
+
+
+def test_a_smaller_cnn_from_the_hub_serves_this_visitor_and_nobody_else(hub, service, tmp_path):
+    sha = publish(hub, small_cnn(), tmp_path / "m", "someone/tiny-cnn")
+    before = service.model("cnn")
+
+    choice, message = service.load_user_model("cnn", "someone/tiny-cnn")  # no revision: main, pinned to its commit
+
+    assert choice == f"hub:someone/tiny-cnn@{sha}"
+    assert "someone/tiny-cnn" in message and sha[:12] in message
+    mine = service.using("cnn", choice)
+    assert mine.model("cnn").config.channels == (4, 8, 8)
+    assert service.model("cnn") is before  # everyone else keeps the app's model
+    assert service.using("cnn", None) is service
+    inside = explain.cnn_insides(mine, P.prepare_digit(digit(3)))
+    assert [m.shape[0] for m in inside.feature_maps] == [4, 8, 8]
+    expected = small_cnn()(torch.as_tensor(inside.digit)[None, None].sub(0.1307).div(0.3081)).softmax(-1)[0]
+    assert np.allclose(inside.probabilities, expected.detach().numpy(), atol=1e-5)
+
+
+def test_a_pinned_revision_is_used_and_a_second_load_comes_from_memory(hub, service, tmp_path):
+    first = publish(hub, small_cnn(), tmp_path / "a", "someone/cnn-history")
+    torch.manual_seed(1)
+    publish(hub, DigitCNN(DigitCNNConfig(channels=(4, 8, 16))), tmp_path / "b", "someone/cnn-history")
+
+    choice, _ = service.load_user_model("cnn", "someone/cnn-history", first)
+    assert service.using("cnn", choice).model("cnn").config.channels == (4, 8, 8)
+    hub.clear()
+    service.load_user_model("cnn", "someone/cnn-history", first)
+    assert hub.paths() == []
+
+
+def test_a_transformer_with_other_layers_and_heads_is_explained(hub, service, tmp_path):
+    own = service.model("transformer").config
+    torch.manual_seed(0)
+    config = SentimentTransformerConfig(vocab=own.vocab, d_model=32, num_heads=2, num_layers=1, max_len=64)
+    publish(hub, SentimentTransformer(config).eval(), tmp_path / "t", "someone/tiny-transformer")
+
+    choice, _ = service.load_user_model("transformer", "someone/tiny-transformer")
+    t = explain.transformer_attention(service.using("transformer", choice), "a warm and funny film")
+    assert len(t.attention) == 1 and t.attention[0].shape[0] == 2
+
+
+def refusal(service, name: str, repo: str, revision: str = "") -> str:
+    with pytest.raises(WeightsError) as e:
+        service.load_user_model(name, repo, revision)
+    return str(e.value)
+
+
+def test_another_architecture_is_refused_by_name(hub, service, tmp_path):
+    torch.manual_seed(0)
+    publish(hub, DenoisingAutoencoder(DenoisingAutoencoderConfig()).eval(), tmp_path / "ae", "someone/an-autoencoder")
+    message = refusal(service, "cnn", "someone/an-autoencoder")
+    assert "DenoisingAutoencoder" in message and "DigitCNN" in message
+
+
+def test_a_repo_that_is_not_an_archdemo_model_is_refused(hub, service):
+    hub.add_commit("someone/bert", {"config.json": json.dumps({"model_type": "bert", "hidden_size": 768})})
+    assert "DigitCNN" in refusal(service, "cnn", "someone/bert")
+
+
+def test_a_model_too_big_is_refused_before_its_weights_are_fetched(hub, service):
+    config = {"architecture": "DigitCNN", "channels": [512, 1024, 2048]}
+    hub.add_commit("someone/huge-cnn", {"config.json": json.dumps(config), "model.safetensors": b"x" * 64})
+    message = refusal(service, "cnn", "someone/huge-cnn")
+    assert re.search(r"[\d,]+-parameter", message) and "10,000,000" in message
+    assert not [p for p in hub.paths() if p.endswith("model.safetensors")]
+
+
+def test_a_broken_weights_file_is_refused(hub, service, tmp_path):
+    folder = save_pretrained(small_cnn(), tmp_path / "broken")
+    (folder / "model.safetensors").write_bytes(b"\x00" * 100)
+    hub.add_folder("someone/broken-cnn", folder)
+    assert "model.safetensors" in refusal(service, "cnn", "someone/broken-cnn")
+
+
+@pytest.mark.parametrize(
+    ("repo", "revision", "says"),
+    [
+        ("", "", "Type a Hub repo id"),
+        ("not a repo", "", "ORG/NAME"),
+        ("../../etc/passwd", "", "ORG/NAME"),
+        ("someone/x", "../../main", "not a commit hash"),
+        ("a" * 300 + "/b", "", "ORG/NAME"),
+    ],
+)
+def test_malformed_repo_ids_and_revisions_are_refused_without_a_request(repo, revision, says):
+    with pytest.raises(WeightsError, match=re.escape(says)):
+        user_source(repo, revision)
+
+
+def test_a_missing_repo_or_revision_says_so(hub, service, tmp_path):
+    assert "not found" in refusal(service, "cnn", "someone/does-not-exist")
+    publish(hub, small_cnn(), tmp_path / "m", "someone/tiny")
+    assert "not found" in refusal(service, "cnn", "someone/tiny", "no-such-branch")
+
+
+# ----- in the browser ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app_with_hub(tmp_path_factory):
+    """The app as a user starts it, whose Hub is the stand-in, holding a CNN with letters for labels."""
+    from bench.common import start_app, wait_http
+
+    folder = tmp_path_factory.mktemp("lettered")
+    torch.manual_seed(0)
+    lettered = DigitCNN(DigitCNNConfig(channels=(4, 8, 8), labels=list("abcdefghij"))).eval()
+    with HubStandin() as standin:
+        standin.add_folder("someone/lettered-cnn", save_pretrained(lettered, folder))
+        env = {
+            "ARCHDEMO_DEVICE": "cpu",
+            "HF_ENDPOINT": standin.url,
+            "HF_HOME": str(tmp_path_factory.mktemp("hf")),
+            "HF_HUB_OFFLINE": "0",
+            "HF_HUB_DISABLE_XET": "1",
+            "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
+        }
+        app = start_app("app.py", env, "test_own_model_app.log")
+        try:
+            wait_http(app, timeout=120)
+            yield app.url
+        finally:
+            app.stop()
+
+
+@pytest.mark.browser
+def test_a_visitor_loads_their_own_cnn_in_the_browser_and_goes_back(browser, app_with_hub):
+    from test_browser import SEVEN, draw
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(app_with_hub)
+        page.wait_for_selector("#cnn-sketchpad canvas", timeout=30_000)
+        draw(page, "#cnn-sketchpad", SEVEN)
+        prediction = "document.querySelector('#cnn-prediction').innerText"
+        page.wait_for_function(f"() => /Prediction\\s+7\\b/.test({prediction})", timeout=15_000)
+
+        page.locator("#cnn-own").get_by_text("Use your own model").click()
+        page.locator("#cnn-own-repo textarea, #cnn-own-repo input").first.fill("not a repo")
+        page.locator("#cnn-own-load").click()
+        status = "document.querySelector('#cnn-own-status').innerText"
+        page.wait_for_function(f"() => /Not loaded/.test({status})", timeout=15_000)
+        assert "ORG/NAME" in page.locator("#cnn-own-status").inner_text()
+
+        page.locator("#cnn-own-repo textarea, #cnn-own-repo input").first.fill("someone/lettered-cnn")
+        page.locator("#cnn-own-load").click()
+        page.wait_for_function(f"() => /Using someone\\/lettered-cnn/.test({status})", timeout=30_000)
+        # The drawing is read again by the visitor's model: its labels are letters.
+        page.wait_for_function(f"() => /Prediction\\s+[a-j]\\b/.test({prediction})", timeout=15_000)
+
+        page.locator("#cnn-own-reset").click()
+        page.wait_for_function(f"() => /Prediction\\s+7\\b/.test({prediction})", timeout=15_000)
+    finally:
+        page.close()
