@@ -153,6 +153,21 @@ def test_a_missing_repo_or_revision_says_so(hub, service, tmp_path):
     assert "not found" in refusal(service, "cnn", "someone/tiny", "no-such-branch")
 
 
+def test_whoever_runs_the_app_can_turn_the_panels_off(monkeypatch, service):
+    import gradio as gr
+
+    from archdemo.ui.common import own_model_picker
+
+    monkeypatch.setenv("ARCHDEMO_USER_MODELS", "off")
+    with gr.Blocks() as demo:
+        _, events = own_model_picker(service, "cnn")
+    assert events == [] and not [b for b in demo.blocks.values() if isinstance(b, gr.Accordion)]
+    monkeypatch.setenv("ARCHDEMO_USER_MODELS", "on")
+    with gr.Blocks() as demo:
+        _, events = own_model_picker(service, "cnn")
+    assert len(events) == 2 and [b for b in demo.blocks.values() if isinstance(b, gr.Accordion)]
+
+
 # ----- in the browser ------------------------------------------------------------------------------------------
 
 

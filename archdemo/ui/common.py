@@ -135,6 +135,11 @@ def drawing_pad(component: type[gr.ImageEditor], **kwargs) -> gr.ImageEditor:
 OWN_MODEL_DEFAULT = "Using archdemo's own model."
 
 
+def user_models_allowed() -> bool:
+    """Whoever runs the app can remove the "use your own model" panels: ARCHDEMO_USER_MODELS=off."""
+    return os.environ.get("ARCHDEMO_USER_MODELS", "on").strip().lower() not in ("off", "0", "false", "no")
+
+
 def own_model_picker(service: ArchDemoService, name: str) -> tuple[gr.State, list]:
     """ "Use your own model": a Hub repo id (and revision) for this tab, for this visitor only.
 
@@ -144,6 +149,8 @@ def own_model_picker(service: ArchDemoService, name: str) -> tuple[gr.State, lis
     spec = get_spec(name)
     arch = spec.model_cls.__name__
     choice = gr.State(None)
+    if not user_models_allowed():
+        return choice, []
     with gr.Accordion("Use your own model from the Hugging Face Hub", open=False, elem_id=f"{name}-own"):
         gr.Markdown(
             f"Train a {arch} of your own (`python -m archdemo.train {name}`, with other sizes if you like), "
