@@ -58,6 +58,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(default: $ARCHDEMO_MAX_QUEUE or 256)",
     )
     p.add_argument(
+        "--max-sessions",
+        type=int,
+        default=int(os.environ.get("ARCHDEMO_MAX_SESSIONS", str(SESSION_CAPACITY))),
+        help="browser tabs and API clients whose Gradio session state is kept (about 200 KB each); the oldest "
+        f"are dropped beyond it (default: $ARCHDEMO_MAX_SESSIONS or {SESSION_CAPACITY})",
+    )
+    p.add_argument(
         "--serving",
         choices=["tuned", "defaults"],
         default=os.environ.get("ARCHDEMO_SERVING", "tuned"),
@@ -91,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         css=CSS,
         js=BRUSH_ON_LOAD,
         max_file_size="10mb",
-        state_session_capacity=SESSION_CAPACITY,
+        state_session_capacity=args.max_sessions,
         footer_links=["api", "gradio"],
         prevent_thread_lock=True,
     )

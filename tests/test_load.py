@@ -99,6 +99,30 @@ def test_a_crowd_asking_the_same_question_gets_whole_images(app_url, tmp_path):
     assert results == [[(28, 28), (28, 28)]] * (3 * len(clients))
 
 
+def new_visitors(url: str, count: int) -> None:
+    """``count`` requests, each from a session the app has never seen (a new browser tab or API client)."""
+    client = api_client(url, download_files=False)
+    for _ in range(count):
+        client.reset_session()  # a fresh session hash: to the app, a new visitor
+        assert client.predict("a fine film", api_name="/rnn_sentiment")["label"] in ("positive", "negative")
+    client.close()
+
+
+def test_memory_stays_bounded_as_new_visitors_keep_arriving():
+    """Gradio keeps per-session state (about 200 KB here) for every browser tab or API client. With
+    --max-sessions 10, 300 new visitors after the first 50 must not add 300 sessions' worth (about 60 MB)."""
+    app = start_app("app.py", {"ARCHDEMO_DEVICE": "cpu"}, "test_sessions_app.log", ["--max-sessions", "10"])
+    try:
+        wait_http(app, timeout=120)
+        new_visitors(app.url, 50)  # the session store is full, and every code path has run
+        before = rss_kib(app.proc.pid)["VmRSS"]
+        new_visitors(app.url, 300)
+        after = rss_kib(app.proc.pid)["VmRSS"]
+    finally:
+        app.stop()
+    assert after - before < 20 * 1024, f"RSS {before} KiB -> {after} KiB after 300 new visitors"
+
+
 @pytest.fixture(scope="module")
 def small_queue_app():
     app = start_app("app.py", {"ARCHDEMO_DEVICE": "cpu"}, "test_small_queue_app.log", ["--max-queue", "2"])

@@ -94,5 +94,7 @@ def test_the_app_keeps_a_bounded_number_of_sessions_and_cleans_its_cache(monkeyp
     monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if k not in app.GRADIO_ANALYTICS})
     app.main(["--device", "cpu", "--port", "0"])
     assert launched["state_session_capacity"] == SESSION_CAPACITY <= 2000  # Gradio's default: 10,000
+    app.main(["--device", "cpu", "--port", "0", "--max-sessions", "50"])
+    assert launched["state_session_capacity"] == 50
     assert launched["blocks"].delete_cache is not None and launched["blocks"].delete_cache[1] <= 24 * 3600
     assert int(os.environ["GRADIO_ANALYTICS_MAX_EVENTS"]) <= 1000  # Gradio's default: 10,000
