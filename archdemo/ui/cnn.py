@@ -69,7 +69,7 @@ def cnn_tab(service: ArchDemoService) -> None:
         elem_id="cnn-features",
         elem_classes="pixelated",
         interactive=False,
-        format="png",
+        height=240,  # like the images above: room for the label above the picture, not over it
     )
     with gr.Accordion("Examples: sample digits, including ones this CNN gets wrong", open=False):
         gr.Examples([[p] for p, _ in examples()], inputs=[sketch], example_labels=[lbl for _, lbl in examples()])
