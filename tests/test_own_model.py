@@ -179,8 +179,11 @@ def app_with_hub(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lettered")
     torch.manual_seed(0)
     lettered = DigitCNN(DigitCNNConfig(channels=(4, 8, 8), labels=list("abcdefghij"))).eval()
+    vocab = ArchDemoService(device="cpu").model("transformer").config.vocab
+    small = SentimentTransformer(SentimentTransformerConfig(vocab=vocab, d_model=32, num_heads=2, num_layers=1)).eval()
     with HubStandin() as standin:
-        standin.add_folder("someone/lettered-cnn", save_pretrained(lettered, folder))
+        standin.add_folder("someone/lettered-cnn", save_pretrained(lettered, folder / "cnn"))
+        standin.add_folder("someone/small-transformer", save_pretrained(small, folder / "transformer"))
         env = {
             "ARCHDEMO_DEVICE": "cpu",
             "HF_ENDPOINT": standin.url,
@@ -224,5 +227,32 @@ def test_a_visitor_loads_their_own_cnn_in_the_browser_and_goes_back(browser, app
 
         page.locator("#cnn-own-reset").click()
         page.wait_for_function(f"() => /Prediction\\s+7\\b/.test({prediction})", timeout=15_000)
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_the_attention_menus_follow_a_loaded_transformers_layers_and_heads(browser, app_with_hub):
+    from test_browser import open_tab
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(app_with_hub)
+        page.wait_for_selector("#cnn-sketchpad canvas", timeout=30_000)
+        open_tab(page, "Transformer")
+        page.locator("#transformer-input textarea").fill("a warm and funny film")
+        page.locator("#transformer-own").get_by_text("Use your own model").click()
+        page.locator("#transformer-own-repo textarea, #transformer-own-repo input").first.fill(
+            "someone/small-transformer"
+        )
+        page.locator("#transformer-own-load").click()
+        status = "document.querySelector('#transformer-own-status').innerText"
+        page.wait_for_function(f"() => /Using someone\\/small-transformer/.test({status})", timeout=30_000)
+        # 1 layer, 2 heads: the menus offer exactly those, and the map is redrawn for that model.
+        page.wait_for_function("() => document.querySelector('#transformer-layer input').value === '1'", timeout=15_000)
+        page.locator("#transformer-head input").click()
+        options = page.get_by_role("option")
+        options.first.wait_for(timeout=10_000)
+        assert [o.replace("✓", "").strip() for o in options.all_inner_texts()] == ["all (average)", "1", "2"]
     finally:
         page.close()
