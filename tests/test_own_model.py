@@ -200,59 +200,57 @@ def app_with_hub(tmp_path_factory):
             app.stop()
 
 
+@pytest.fixture
+def app_page(browser, app_with_hub):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_with_hub)
+    page.wait_for_selector("#cnn-sketchpad canvas", timeout=30_000)
+    yield page
+    page.close()
+
+
+def ask_for_model(page, tab: str, repo: str, expect: str) -> str:
+    """Open a tab's "use your own model" panel, ask for ``repo``; wait until its status matches ``expect``."""
+    panel = page.locator(f"#{tab}-own")
+    if not page.locator(f"#{tab}-own-load").is_visible():
+        panel.get_by_text("Use your own model").click()
+    page.locator(f"#{tab}-own-repo textarea, #{tab}-own-repo input").first.fill(repo)
+    page.locator(f"#{tab}-own-load").click()
+    page.wait_for_function(
+        f"() => /{expect}/.test(document.querySelector('#{tab}-own-status').innerText)", timeout=30_000
+    )
+    return page.locator(f"#{tab}-own-status").inner_text()
+
+
 @pytest.mark.browser
-def test_a_visitor_loads_their_own_cnn_in_the_browser_and_goes_back(browser, app_with_hub):
+def test_a_visitor_loads_their_own_cnn_in_the_browser_and_goes_back(app_page):
     from test_browser import SEVEN, draw
 
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    try:
-        page.goto(app_with_hub)
-        page.wait_for_selector("#cnn-sketchpad canvas", timeout=30_000)
-        draw(page, "#cnn-sketchpad", SEVEN)
-        prediction = "document.querySelector('#cnn-prediction').innerText"
-        page.wait_for_function(f"() => /Prediction\\s+7\\b/.test({prediction})", timeout=15_000)
+    page = app_page
+    draw(page, "#cnn-sketchpad", SEVEN)
+    prediction = "document.querySelector('#cnn-prediction').innerText"
+    page.wait_for_function(f"() => /Prediction\\s+7\\b/.test({prediction})", timeout=15_000)
 
-        page.locator("#cnn-own").get_by_text("Use your own model").click()
-        page.locator("#cnn-own-repo textarea, #cnn-own-repo input").first.fill("not a repo")
-        page.locator("#cnn-own-load").click()
-        status = "document.querySelector('#cnn-own-status').innerText"
-        page.wait_for_function(f"() => /Not loaded/.test({status})", timeout=15_000)
-        assert "ORG/NAME" in page.locator("#cnn-own-status").inner_text()
+    assert "ORG/NAME" in ask_for_model(page, "cnn", "not a repo", "Not loaded")
+    ask_for_model(page, "cnn", "someone/lettered-cnn", "Using someone\\/lettered-cnn")
+    # The drawing is read again by the visitor's model: its labels are letters.
+    page.wait_for_function(f"() => /Prediction\\s+[a-j]\\b/.test({prediction})", timeout=15_000)
 
-        page.locator("#cnn-own-repo textarea, #cnn-own-repo input").first.fill("someone/lettered-cnn")
-        page.locator("#cnn-own-load").click()
-        page.wait_for_function(f"() => /Using someone\\/lettered-cnn/.test({status})", timeout=30_000)
-        # The drawing is read again by the visitor's model: its labels are letters.
-        page.wait_for_function(f"() => /Prediction\\s+[a-j]\\b/.test({prediction})", timeout=15_000)
-
-        page.locator("#cnn-own-reset").click()
-        page.wait_for_function(f"() => /Prediction\\s+7\\b/.test({prediction})", timeout=15_000)
-    finally:
-        page.close()
+    page.locator("#cnn-own-reset").click()
+    page.wait_for_function(f"() => /Prediction\\s+7\\b/.test({prediction})", timeout=15_000)
 
 
 @pytest.mark.browser
-def test_the_attention_menus_follow_a_loaded_transformers_layers_and_heads(browser, app_with_hub):
+def test_the_attention_menus_follow_a_loaded_transformers_layers_and_heads(app_page):
     from test_browser import open_tab
 
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    try:
-        page.goto(app_with_hub)
-        page.wait_for_selector("#cnn-sketchpad canvas", timeout=30_000)
-        open_tab(page, "Transformer")
-        page.locator("#transformer-input textarea").fill("a warm and funny film")
-        page.locator("#transformer-own").get_by_text("Use your own model").click()
-        page.locator("#transformer-own-repo textarea, #transformer-own-repo input").first.fill(
-            "someone/small-transformer"
-        )
-        page.locator("#transformer-own-load").click()
-        status = "document.querySelector('#transformer-own-status').innerText"
-        page.wait_for_function(f"() => /Using someone\\/small-transformer/.test({status})", timeout=30_000)
-        # 1 layer, 2 heads: the menus offer exactly those, and the map is redrawn for that model.
-        page.wait_for_function("() => document.querySelector('#transformer-layer input').value === '1'", timeout=15_000)
-        page.locator("#transformer-head input").click()
-        options = page.get_by_role("option")
-        options.first.wait_for(timeout=10_000)
-        assert [o.replace("✓", "").strip() for o in options.all_inner_texts()] == ["all (average)", "1", "2"]
-    finally:
-        page.close()
+    page = app_page
+    open_tab(page, "Transformer")
+    page.locator("#transformer-input textarea").fill("a warm and funny film")
+    ask_for_model(page, "transformer", "someone/small-transformer", "Using someone\\/small-transformer")
+    # 1 layer, 2 heads: the menus offer exactly those, and the map is redrawn for that model.
+    page.wait_for_function("() => document.querySelector('#transformer-layer input').value === '1'", timeout=15_000)
+    page.locator("#transformer-head input").click()
+    options = page.get_by_role("option")
+    options.first.wait_for(timeout=10_000)
+    assert [o.replace("✓", "").strip() for o in options.all_inner_texts()] == ["all (average)", "1", "2"]
