@@ -137,8 +137,14 @@ def user_source(repo_id: str, revision: str = "") -> WeightsSource:
     return WeightsSource("hub", repo_id, revision or "main")
 
 
-def load_user_model(name: str, source: WeightsSource, device: str | torch.device = "cpu") -> tuple[nn.Module, str]:
-    """A model from a repo a visitor chose, with limits: (model, the commit it came from).
+def pin(source: WeightsSource) -> WeightsSource:
+    """The same Hub source at the commit its revision points to now (a branch or tag moves; a commit does not)."""
+    commit = Path(fetch(source, CONFIG_NAME)).parent.name  # the snapshot folder is named by its commit
+    return WeightsSource("hub", source.location, commit) if re.fullmatch(r"[0-9a-f]{40}", commit) else source
+
+
+def load_user_model(name: str, source: WeightsSource, device: str | torch.device = "cpu") -> nn.Module:
+    """A model from a repo a visitor chose (best ``pin``ned first), with limits.
 
     Beyond what ``load_model`` checks (the architecture, every field and tensor), this refuses a
     weights file over ``USER_MAX_WEIGHTS_BYTES`` before downloading it, a config that would build
@@ -146,9 +152,6 @@ def load_user_model(name: str, source: WeightsSource, device: str | torch.device
     more than ``USER_MAX_TEXT_LEN`` tokens.
     """
     spec = get_spec(name)
-    commit = Path(fetch(source, CONFIG_NAME)).parent.name  # the snapshot folder is named by its commit
-    if re.fullmatch(r"[0-9a-f]{40}", commit):
-        source = WeightsSource("hub", source.location, commit)  # the files below come from this commit
     config = load_config(name, source)
     try:
         with torch.device("meta"):
@@ -169,7 +172,7 @@ def load_user_model(name: str, source: WeightsSource, device: str | torch.device
             f"{source.location}'s {WEIGHTS_NAME} is {size / 2**20:.0f} MB; this app takes up to "
             f"{USER_MAX_WEIGHTS_BYTES / 2**20:.0f} MB."
         )
-    return load_model(name, source, device), commit
+    return load_model(name, source, device)
 
 
 def _hub_file_size(source: WeightsSource, filename: str) -> int | None:

@@ -25,7 +25,17 @@ from torch import nn
 from archdemo import processing as P
 from archdemo.batching import MicroBatcher
 from archdemo.device import describe, gpu_task, pick_device
-from archdemo.hub import BUNDLED_DIR, WeightsError, WeightsSource, default_source, load_model, load_user_model
+from archdemo.hub import (
+    BUNDLED_DIR,
+    WeightsError,
+    WeightsSource,
+    default_source,
+    load_model,
+    load_user_model,
+    parse_source,
+    pin,
+    user_source,
+)
 from archdemo.registry import MODELS, get_spec
 
 log = logging.getLogger("archdemo.service")
@@ -86,7 +96,7 @@ class ArchDemoService:
         self._lock = threading.Lock()
         # Models visitors loaded from their own Hub repos: the few most recent, shared by everyone who
         # picks the same repo and commit, kept apart from the app's own models.
-        self._user_models: OrderedDict[tuple[str, str, str], tuple[nn.Module, str]] = OrderedDict()
+        self._user_models: OrderedDict[tuple[str, str, str], nn.Module] = OrderedDict()
         self._user_lock = threading.Lock()
         # With micro_batching, concurrent single requests share one forward pass per model (see
         # archdemo/batching.py); preprocessing and its errors stay with each request.
@@ -146,29 +156,30 @@ class ArchDemoService:
 
     USER_MODELS_KEPT = 4
 
+    def _user_model(self, name: str, source: WeightsSource) -> nn.Module:
+        """A visitor's model at a pinned commit: from memory, else loaded (and the oldest one dropped)."""
+        key = (name, source.location, source.revision or "")
+        with self._user_lock:  # one load at a time: a crowd asking for the same repo loads it once
+            if key not in self._user_models:
+                self._user_models[key] = load_user_model(name, source, self.device)
+                while len(self._user_models) > self.USER_MODELS_KEPT:
+                    self._user_models.popitem(last=False)
+            self._user_models.move_to_end(key)
+            return self._user_models[key]
+
     def load_user_model(self, name: str, repo_id: str, revision: str = "") -> tuple[str, str]:
         """Load a visitor's own model for one tab; -> (a source string to keep in their session, a message).
 
-        Raises WeightsError with a message for the visitor when the repo is malformed, unreachable,
-        of another architecture, too big or broken.
+        The revision (default: main) is resolved to its commit each time, so loading again after a
+        push gets the new model. Raises WeightsError with a message for the visitor when the repo
+        is malformed, unreachable, of another architecture, too big or broken.
         """
-        from archdemo.hub import user_source
-
-        source = user_source(repo_id, revision)
-        key = (name, source.location, source.revision or "")
-        with self._user_lock:  # one download at a time: a crowd asking for the same repo loads it once
-            if key not in self._user_models:
-                model, commit = load_user_model(name, source, self.device)
-                self._user_models[key] = model, commit
-                pinned = (name, source.location, commit)
-                self._user_models[pinned] = model, commit
-            self._user_models.move_to_end(key)
-            while len(self._user_models) > 2 * self.USER_MODELS_KEPT:
-                self._user_models.popitem(last=False)
-            model, commit = self._user_models[key]
+        source = pin(user_source(repo_id, revision))
+        model = self._user_model(name, source)
         n = sum(p.numel() for p in model.parameters())
-        return f"hub:{source.location}@{commit}", (
-            f"Using **{source.location}** at commit `{commit[:12]}` ({n:,} parameters) in this tab, for you only."
+        return str(source), (
+            f"Using **{source.location}** at commit `{(source.revision or '')[:12]}` ({n:,} parameters) "
+            "in this tab, for you only."
         )
 
     def using(self, name: str, choice: str | None) -> ArchDemoService:
@@ -176,15 +187,8 @@ class ArchDemoService:
         ``load_user_model``), or unchanged when there is no choice. Explanations work on either."""
         if not choice:
             return self
-        from archdemo.hub import parse_source
-
-        source = parse_source(choice)
-        entry = self._user_models.get((name, source.location, source.revision or ""))
-        if entry is None:  # pushed out by newer ones: load it again (from the local cache)
-            self.load_user_model(name, source.location, source.revision or "")
-            entry = self._user_models[(name, source.location, source.revision or "")]
         view = copy.copy(self)
-        view._models = {**self._models, name: entry[0]}
+        view._models = {**self._models, name: self._user_model(name, parse_source(choice))}
         view._tokenizers = {k: v for k, v in self._tokenizers.items() if k != name}
         view._loaded_from = {**self._loaded_from, name: choice}
         view._batchers = {}  # the shared batchers run the app's own models

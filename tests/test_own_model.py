@@ -88,6 +88,19 @@ def test_a_pinned_revision_is_used_and_a_second_load_comes_from_memory(hub, serv
     assert hub.paths() == []
 
 
+def test_loading_main_again_after_a_push_gets_the_new_model(hub, service, tmp_path):
+    publish(hub, small_cnn(), tmp_path / "a", "someone/cnn-updated")
+    first, _ = service.load_user_model("cnn", "someone/cnn-updated")
+    torch.manual_seed(2)
+    newer = publish(hub, DigitCNN(DigitCNNConfig(channels=(4, 8, 16))), tmp_path / "b", "someone/cnn-updated")
+
+    again, message = service.load_user_model("cnn", "someone/cnn-updated")
+
+    assert again == f"hub:someone/cnn-updated@{newer}" != first and newer[:12] in message
+    assert service.using("cnn", again).model("cnn").config.channels == (4, 8, 16)
+    assert service.using("cnn", first).model("cnn").config.channels == (4, 8, 8)  # a session on the old one keeps it
+
+
 def test_a_transformer_with_other_layers_and_heads_is_explained(hub, service, tmp_path):
     own = service.model("transformer").config
     torch.manual_seed(0)
@@ -254,3 +267,16 @@ def test_the_attention_menus_follow_a_loaded_transformers_layers_and_heads(app_p
     options = page.get_by_role("option")
     options.first.wait_for(timeout=10_000)
     assert [o.replace("✓", "").strip() for o in options.all_inner_texts()] == ["all (average)", "1", "2"]
+
+
+def test_messages_shown_to_visitors_name_files_not_server_folders(hub, service, tmp_path):
+    from archdemo.ui.common import _public
+
+    folder = save_pretrained(small_cnn(), tmp_path / "broken")
+    (folder / "model.safetensors").write_bytes(b"\x00" * 100)
+    hub.add_folder("someone/broken", folder)
+    with pytest.raises(WeightsError) as e:
+        service.load_user_model("cnn", "someone/broken")
+    assert str(tmp_path) in str(e.value)  # the log keeps the full path...
+    shown = _public(e.value)
+    assert "model.safetensors" in shown and str(tmp_path) not in shown and "/" not in shown.split("model")[0]

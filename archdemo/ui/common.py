@@ -37,6 +37,8 @@ def user_errors(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except P.InputError as e:
             raise gr.Error(str(e), print_exception=False) from None
+        except WeightsError as e:  # a visitor's own model that can no longer be loaded
+            raise gr.Error(f"Your model could not be loaded: {_public(e)}", print_exception=False) from None
         except gr.Error:
             raise
         except Exception:
@@ -135,6 +137,11 @@ def drawing_pad(component: type[gr.ImageEditor], **kwargs) -> gr.ImageEditor:
 OWN_MODEL_DEFAULT = "Using archdemo's own model."
 
 
+def _public(error: Exception) -> str:
+    """An error's message naming files, never the server's cache folders."""
+    return re.sub(r"(?:/[^\s/]+)+/(config\.json|model\.safetensors)", r"\1", str(error))
+
+
 def user_models_allowed() -> bool:
     """Whoever runs the app can remove the "use your own model" panels: ARCHDEMO_USER_MODELS=off."""
     return os.environ.get("ARCHDEMO_USER_MODELS", "on").strip().lower() not in ("off", "0", "false", "no")
@@ -176,9 +183,7 @@ def own_model_picker(service: ArchDemoService, name: str) -> tuple[gr.State, lis
         try:
             return service.load_user_model(name, str(repo_id or "")[:200], str(rev or "")[:100])
         except WeightsError as e:
-            # Name files, never the server's cache folders.
-            text = re.sub(r"(?:/[^\s/]+)+/(config\.json|model\.safetensors)", r"\1", str(e))
-            return current, f"**Not loaded.** {text}\n\n{still}"
+            return current, f"**Not loaded.** {_public(e)}\n\n{still}"
         except Exception:
             log.exception("loading a visitor's model for %s", name)
             return current, f"**Not loaded:** something went wrong on our side. {still}"
