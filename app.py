@@ -61,7 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--max-sessions",
         type=int,
         default=int(os.environ.get("ARCHDEMO_MAX_SESSIONS", str(SESSION_CAPACITY))),
-        help="browser tabs and API clients whose Gradio session state is kept (about 200 KB each); the oldest "
+        help="browser tabs and API clients whose Gradio session state is kept (200-270 KB each); the oldest "
         f"are dropped beyond it (default: $ARCHDEMO_MAX_SESSIONS or {SESSION_CAPACITY})",
     )
     p.add_argument(

@@ -40,11 +40,11 @@ BRUSH_ON_LOAD = """
 
 
 # Gradio keeps a copy of every block's configuration for each browser tab or API client that has
-# called the app: about 200 KB each here (110 blocks), measured at +735 MB after 3,200 new clients.
-# Its default keeps 10,000 of them (about 2 GB); 1,000 covers a full workshop room many times over,
-# and the app keeps nothing in them that a fresh copy would lose.
+# called the app: 200-270 KB each here (110 blocks), measured at +735 MB after 3,200 new clients.
+# Its default keeps 10,000 of them (about 2.5 GB); 1,000 covers a full workshop room many times over.
+# The only thing a dropped session loses is a visitor's choice of their own model (the tab goes back to
+# archdemo's). A launch() option: app.py passes it as --max-sessions.
 SESSION_CAPACITY = 1000
-# (a launch() option, passed by app.py)
 # Output images are files in Gradio's cache: every 30 minutes, delete those older than an hour.
 DELETE_CACHE = (1800, 3600)
 
