@@ -72,7 +72,8 @@ def test_a_smaller_cnn_from_the_hub_serves_this_visitor_and_nobody_else(hub, ser
     assert service.using("cnn", None) is service
     inside = explain.cnn_insides(mine, P.prepare_digit(digit(3)))
     assert [m.shape[0] for m in inside.feature_maps] == [4, 8, 8]
-    expected = small_cnn()(torch.as_tensor(inside.digit)[None, None].sub(0.1307).div(0.3081)).softmax(-1)[0]
+    c = mine.model("cnn").config
+    expected = small_cnn()(torch.as_tensor(inside.digit)[None, None].sub(c.mean).div(c.std)).softmax(-1)[0]
     assert np.allclose(inside.probabilities, expected.detach().numpy(), atol=1e-5)
 
 

@@ -12,6 +12,7 @@ from archdemo import explain, plots
 from archdemo import processing as P
 from archdemo.service import ArchDemoService, DenoiseResult
 from archdemo.ui.common import (
+    LIVE,
     about,
     drawing_pad,
     editor_image,
@@ -120,18 +121,14 @@ def autoencoder_tab(service: ArchDemoService, demo: gr.Blocks) -> None:
         run,
         inputs,
         outputs,
-        trigger_mode="always_last",
-        show_progress="hidden",
-        api_visibility="private",
+        **LIVE,
     )
     gr.on(
         [demo.load, first.change, second.change, steps.change],
         walk_between,
         walk_inputs,
         walk,
-        trigger_mode="always_last",
-        show_progress="hidden",
-        api_visibility="private",
+        **LIVE,
     )
     for event in model_events:
         event.then(run, inputs, outputs, api_visibility="private").then(

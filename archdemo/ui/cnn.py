@@ -11,6 +11,7 @@ from archdemo import explain, plots
 from archdemo import processing as P
 from archdemo.service import ArchDemoService
 from archdemo.ui.common import (
+    LIVE,
     about,
     drawing_pad,
     editor_image,
@@ -95,9 +96,7 @@ def cnn_tab(service: ArchDemoService) -> None:
         classify,
         [sketch, choice],
         outputs,
-        trigger_mode="always_last",
-        show_progress="hidden",
-        api_visibility="private",
+        **LIVE,
     )
     for event in model_events:
         event.then(classify, [sketch, choice], outputs, api_visibility="private")

@@ -25,6 +25,9 @@ from archdemo.registry import get_spec
 from archdemo.service import ArchDemoService
 
 log = logging.getLogger("archdemo.ui")
+# How every live update is wired: only the newest input counts (older pending runs are dropped), no
+# spinner over the outputs, and not part of the public API.
+LIVE = {"trigger_mode": "always_last", "show_progress": "hidden", "api_visibility": "private"}
 DISPLAY = 196  # px: 28x28 digits are shown 7x larger, pixel for pixel
 
 

@@ -6,7 +6,7 @@ import gradio as gr
 
 from archdemo import explain, facts, plots
 from archdemo.service import ArchDemoService
-from archdemo.ui.common import user_errors
+from archdemo.ui.common import LIVE, user_errors
 
 WHEN = """
 #### Which to use when
@@ -92,8 +92,6 @@ def compare_tab(service: ArchDemoService, tab: gr.Tab) -> None:
         both,
         text,
         outputs,
-        trigger_mode="always_last",
-        show_progress="hidden",
-        api_visibility="private",
+        **LIVE,
     )
     tab.select(measured, None, [table, by_length], api_visibility="private")

@@ -11,7 +11,7 @@ import archdemo.models.transformer
 from archdemo import explain, plots
 from archdemo import processing as P
 from archdemo.service import ArchDemoService
-from archdemo.ui.common import about, own_model_picker, source_code, user_errors
+from archdemo.ui.common import LIVE, about, own_model_picker, source_code, user_errors
 
 # (sentence, its true sentiment, what makes it interesting). tests/test_ui_examples.py checks every
 # claim made here ("clearly", "gets this wrong") against the bundled weights, so they stay true.
@@ -162,7 +162,5 @@ def text_tab(service: ArchDemoService, name: str) -> None:
         live_read,
         inputs,
         outputs,
-        trigger_mode="always_last",
-        show_progress="hidden",
-        api_visibility="private",
+        **LIVE,
     )
