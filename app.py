@@ -1,7 +1,7 @@
 """archdemo's browser app: one tab per architecture, each on the task it is made for.
 
-This file parses the options, loads and warms the models once, and launches the UI built by
-``archdemo.ui`` (one module per tab). It holds no model code.
+This file parses the options once into a ``Settings`` object, loads and warms the models once, and
+launches the UI built by ``archdemo.ui`` (one module per tab). It holds no model code.
 Run ``python app.py --help`` for host, port, share link, device and weights options.
 """
 
@@ -11,8 +11,10 @@ import argparse
 import logging
 import os
 
-from archdemo.service import ArchDemoService
-from archdemo.ui import BRUSH_ON_LOAD, CSS, SESSION_CAPACITY, build
+from archdemo.answers import Answers
+from archdemo.settings import Settings
+from archdemo.store import ModelStore
+from archdemo.ui import BRUSH_ON_LOAD, CSS, build
 
 log = logging.getLogger("archdemo.app")
 # API requests in flight at once when tuned: enough to keep the micro-batchers' batches full while the
@@ -28,23 +30,18 @@ GRADIO_ANALYTICS = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000", "GRADIO_ANALYTIC
 # ---------------------------------------------------------------- launch
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    on_spaces = bool(os.environ.get("SPACE_ID"))
+def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Flags, then ARCHDEMO_* / GRADIO_* variables, then defaults -> one Settings object."""
+    defaults = Settings.from_env(environ)
     p = argparse.ArgumentParser(description="Serve the archdemo app.")
+    p.add_argument("--host", help=f"address to bind (default: $GRADIO_SERVER_NAME, else {defaults.host})")
+    p.add_argument("--port", type=int, help=f"port (default: $GRADIO_SERVER_PORT, else {defaults.port})")
+    p.add_argument("--share", action="store_true", default=None, help="also ask Gradio for a public share link")
     p.add_argument(
-        "--host",
-        default=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_spaces else "127.0.0.1"),  # noqa: S104 (Spaces needs it)
-        help="address to bind (default: $GRADIO_SERVER_NAME or 127.0.0.1; 0.0.0.0 on Spaces)",
-    )
-    p.add_argument(
-        "--port",
-        type=int,
-        default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-        help="port (default: $GRADIO_SERVER_PORT or 7860)",
-    )
-    p.add_argument("--share", action="store_true", help="also ask Gradio for a public share link")
-    p.add_argument(
-        "--mcp", action="store_true", help="also serve the four tasks as MCP tools (default: $GRADIO_MCP_SERVER)"
+        "--mcp",
+        action="store_true",
+        default=None,
+        help="also serve the tasks as MCP tools (default: $GRADIO_MCP_SERVER)",
     )
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: $ARCHDEMO_DEVICE, else cuda if available)")
     p.add_argument(
@@ -53,56 +50,53 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--max-queue",
         type=int,
-        default=int(os.environ.get("ARCHDEMO_MAX_QUEUE", "256")),
         help="most requests waiting in the queue; beyond it a request is refused with 'Queue is full' "
-        "(default: $ARCHDEMO_MAX_QUEUE or 256)",
+        f"(default: $ARCHDEMO_MAX_QUEUE, else {defaults.max_queue})",
     )
     p.add_argument(
         "--max-sessions",
         type=int,
-        default=int(os.environ.get("ARCHDEMO_MAX_SESSIONS", str(SESSION_CAPACITY))),
         help="browser tabs and API clients whose Gradio session state is kept (200-270 KB each); the oldest "
-        f"are dropped beyond it (default: $ARCHDEMO_MAX_SESSIONS or {SESSION_CAPACITY})",
+        f"are dropped beyond it (default: $ARCHDEMO_MAX_SESSIONS, else {defaults.max_sessions})",
     )
     p.add_argument(
         "--serving",
         choices=["tuned", "defaults"],
-        default=os.environ.get("ARCHDEMO_SERVING", "tuned"),
         help="tuned: API requests run concurrently and share forward passes (micro-batching); defaults: "
         "Gradio's defaults, one request at a time per endpoint, for comparison (default: $ARCHDEMO_SERVING or tuned)",
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    return Settings.from_env(environ, **{k: v for k, v in vars(args).items() if v is not None})
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+    settings = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if args.weights:
-        os.environ["ARCHDEMO_WEIGHTS"] = args.weights
-    tuned = args.serving == "tuned"
+    tuned = settings.serving == "tuned"
     if tuned:
         for key, value in GRADIO_ANALYTICS.items():
-            os.environ.setdefault(key, value)
-    service = ArchDemoService(device=args.device, micro_batching=tuned)
-    service.warm_up()
-    log.info("models on %s, weights from %s, %s serving", service.device_label, service.loaded_from(), args.serving)
-    demo = build(service, api_concurrency=API_CONCURRENCY if tuned else None)
+            os.environ.setdefault(key, value)  # read by Gradio itself
+    store = ModelStore(settings)
+    answers = Answers(store, micro_batching=settings.micro_batching)
+    answers.warm_up()
+    log.info("models on %s, weights from %s, %s serving", store.device_label, store.loaded_from(), settings.serving)
+    demo = build(store, answers, api_concurrency=API_CONCURRENCY if tuned else None)
     # A bounded queue: under a crowd, requests past --max-queue get Gradio's "Queue is full" (HTTP 503,
     # gradio_client raises QueueError) at once instead of waiting without end.
-    demo.queue(default_concurrency_limit=4 if tuned else 1, max_size=args.max_queue)
+    demo.queue(default_concurrency_limit=4 if tuned else 1, max_size=settings.max_queue)
     demo.launch(
-        server_name=args.host,
-        server_port=args.port,
-        share=args.share,
-        mcp_server=True if args.mcp else None,
+        server_name=settings.host,
+        server_port=settings.port,
+        share=settings.share,
+        mcp_server=True if settings.mcp else None,
         css=CSS,
         js=BRUSH_ON_LOAD,
         max_file_size="10mb",
-        state_session_capacity=args.max_sessions,
+        state_session_capacity=settings.max_sessions,
         footer_links=["api", "gradio"],
         prevent_thread_lock=True,
     )
-    if args.share and not demo.share_url:
+    if settings.share and not demo.share_url:
         # Gradio prints its own hint; this line says what it means for the person running the app.
         log.warning(
             "no public share link could be created (it needs internet access); still serving at %s", demo.local_url

@@ -17,6 +17,7 @@ import numpy as np
 
 CACHE = Path(os.environ.get("ARCHDEMO_CACHE", Path.home() / ".cache" / "archdemo"))
 SST2_URL = "https://dl.fbaipublicfiles.com/glue/data/SST-2.zip"  # GLUE's distribution of SST-2
+SST2_LABELS = ("negative", "positive")  # what SST-2's labels 0 and 1 mean
 
 
 def _read_idx(path: Path) -> np.ndarray:

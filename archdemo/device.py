@@ -1,15 +1,13 @@
-"""Which device runs the models: CUDA when available, else CPU; ``ARCHDEMO_DEVICE`` overrides."""
+"""Which device runs the models (CUDA when available, else CPU), and ZeroGPU's decorator where it exists."""
 
 from __future__ import annotations
-
-import os
 
 import torch
 
 
 def pick_device(requested: str | None = None) -> torch.device:
-    """``requested`` or $ARCHDEMO_DEVICE ('cpu', 'cuda', 'cuda:1'); default cuda if it works, else cpu."""
-    name = requested or os.environ.get("ARCHDEMO_DEVICE") or ""
+    """``requested`` ('cpu', 'cuda', 'cuda:1'; from the settings); default cuda if it works, else cpu."""
+    name = requested or ""
     if name:
         device = torch.device(name)
         if device.type == "cuda" and not torch.cuda.is_available():

@@ -16,27 +16,31 @@ import sys
 import numpy as np
 from PIL import Image
 
+from archdemo.answers import Answers
 from archdemo.cards import model_card
-from archdemo.data import load_mnist, load_sst2
-from archdemo.facts import METRICS_PATH
+from archdemo.data import SST2_LABELS, load_mnist, load_sst2
+from archdemo.digits import classify_batch, denoise_batch
 from archdemo.hub import BUNDLED_DIR, CARD_NAME
-from archdemo.processing import add_noise, psnr
-from archdemo.registry import MODELS
-from archdemo.service import TEXT_MODELS, ArchDemoService
+from archdemo.image_processing import add_noise, psnr
+from archdemo.registry import MODELS, TEXT_MODELS
+from archdemo.sentiment import sentiment_batch
+from archdemo.settings import Settings
+from archdemo.store import ModelStore
+from archdemo.ui.compare_facts import METRICS_PATH
 
 SIGMA = 0.5
 BATCH = 500
 
 
-def evaluate(service: ArchDemoService, data_dir: str | None, limit: int | None = None) -> dict:
+def evaluate(store: ModelStore, data_dir: str | None, limit: int | None = None) -> dict:
     images, labels = load_mnist("test", data_dir)
     clean = images[:limit].astype(np.float32) / 255.0
     labels = labels[:limit]
-    probs = np.concatenate([service.classify_batch(clean[i : i + BATCH]) for i in range(0, len(clean), BATCH)])
+    probs = np.concatenate([classify_batch(store, clean[i : i + BATCH]) for i in range(0, len(clean), BATCH)])
     results: dict = {"cnn": {"accuracy": round(float((probs.argmax(1) == labels).mean()), 4), "n": len(labels)}}
 
     noisy = add_noise(clean, "gaussian", SIGMA, np.random.default_rng(0))
-    denoised = np.concatenate([service.denoise_batch(noisy[i : i + BATCH]) for i in range(0, len(noisy), BATCH)])
+    denoised = np.concatenate([denoise_batch(store, noisy[i : i + BATCH]) for i in range(0, len(noisy), BATCH)])
     results["autoencoder"] = {
         "psnr_noisy": round(float(np.mean([psnr(c, n) for c, n in zip(clean, noisy, strict=True)])), 2),
         "psnr_denoised": round(float(np.mean([psnr(c, d) for c, d in zip(clean, denoised, strict=True)])), 2),
@@ -49,15 +53,16 @@ def evaluate(service: ArchDemoService, data_dir: str | None, limit: int | None =
 
     texts, text_labels = load_sst2("dev", data_dir)
     texts, text_labels = texts[:limit], text_labels[:limit]
-    lengths = np.array([len(service.tokenizer("rnn").encode(t).tokens) for t in texts])
+    lengths = np.array([len(store.tokenizer("rnn").encode(t).tokens) for t in texts])
     edges = [(1, 10), (11, 20), (21, 30), (31, 10_000)]
     by_length: dict = {"buckets": ["1-10", "11-20", "21-30", "31+"], "counts": []}
     for name in TEXT_MODELS:
-        tok = service.tokenizer(name)
+        tok = store.tokenizer(name)
         ids = [tok.encode(t).ids for t in texts]
-        p = np.concatenate([service.sentiment_batch(name, ids[i : i + 256]) for i in range(0, len(ids), 256)])
-        positive = service.model(name).config.labels.index("positive")
-        pred = (p.argmax(1) == positive).astype(np.int64)
+        p = np.concatenate([sentiment_batch(store, name, ids[i : i + 256]) for i in range(0, len(ids), 256)])
+        # SST-2's label k is SST2_LABELS[k]; the model's columns follow its own config's labels.
+        columns = [list(store.get(name).config.labels).index(label) for label in SST2_LABELS]
+        pred = p[:, columns].argmax(1)
         results[name] = {"accuracy": round(float((pred == text_labels).mean()), 4), "n": len(text_labels)}
         right = pred == text_labels
         by_length[name] = [round(float(right[(lengths >= a) & (lengths <= b)].mean()), 4) for a, b in edges]
@@ -66,7 +71,7 @@ def evaluate(service: ArchDemoService, data_dir: str | None, limit: int | None =
     return results
 
 
-def write_assets(results: dict, data_dir: str | None, service: ArchDemoService) -> None:
+def write_assets(results: dict, data_dir: str | None, store: ModelStore) -> None:
     """Model cards, the Compare tab's metrics.json, and a few test digits the CNN gets wrong (examples)."""
     for name in MODELS:
         (BUNDLED_DIR / name / CARD_NAME).write_text(model_card(name, results[name]), encoding="utf-8")
@@ -80,7 +85,7 @@ def write_assets(results: dict, data_dir: str | None, service: ArchDemoService) 
     saved = 0
     for i in results["_cnn_errors"]:
         # Keep the ones the app (which re-centres every image) also gets wrong, in the same way.
-        answer = service.classify_digit(images[i])["label"]
+        answer = Answers(store).classify_digit(images[i])["label"]
         if saved < 4 and answer == str(results["_cnn_predictions"][i]):
             Image.fromarray(images[i]).save(hard / f"{labels[i]}_read_as_{answer}_(test_digit_{i}).png")
             saved += 1
@@ -98,12 +103,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", help="cpu, cuda or cuda:N")
     parser.add_argument("--limit", type=int, help="evaluate only the first N examples of each set (quick checks)")
     args = parser.parse_args(argv)
-    service = ArchDemoService(device=args.device)
-    results = evaluate(service, args.data_dir, args.limit)
+    store = ModelStore(Settings(device=args.device))
+    results = evaluate(store, args.data_dir, args.limit)
     if args.write_cards:
         if args.limit:
             sys.exit("--write-cards needs the full sets: drop --limit")
-        write_assets(results, args.data_dir, service)
+        write_assets(results, args.data_dir, store)
     public = {k: v for k, v in results.items() if not k.startswith("_")}
     if args.json:
         print(json.dumps(public))

@@ -1,8 +1,8 @@
 """Weights: a model name -> a ready model on the device, from the bundled folder or the Hub.
 
-Sources, in this order of precedence:
-1. ``ARCHDEMO_<NAME>_WEIGHTS`` (e.g. ``ARCHDEMO_CNN_WEIGHTS``): a local folder, or ``hub:ORG/REPO@REVISION``;
-2. ``ARCHDEMO_WEIGHTS=hub``: every model from its registry repo at the registry's pinned revision;
+Sources, in this order of precedence (``archdemo.settings`` parses them once):
+1. a source named for one model (``ARCHDEMO_<NAME>_WEIGHTS``): a local folder, or ``hub:ORG/REPO@REVISION``;
+2. ``weights="hub"``: every model from its registry repo at the registry's pinned revision;
 3. the bundled folder ``weights/<name>/`` (the default).
 
 A folder holds exactly the Hub layout: ``config.json``, ``model.safetensors``, ``README.md``.
@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import re
 import sys
 import typing
@@ -32,9 +31,11 @@ from archdemo.registry import ModelSpec, get_spec
 
 log = logging.getLogger("archdemo.hub")
 
-BUNDLED_DIR = Path(os.environ.get("ARCHDEMO_WEIGHTS_DIR", Path(__file__).resolve().parent.parent / "weights"))
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "weights"
 CONFIG_NAME, WEIGHTS_NAME, CARD_NAME = "config.json", "model.safetensors", "README.md"
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
+# A Hub repo id as the Hub accepts it: ORG/NAME, letters, digits, '-', '_', '.'. The one pattern for
+# every place a repo id comes in (a visitor's panel, a weights source, publish's --repo-id).
+REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 _REVISION = re.compile(r"^[\w.][\w./-]{0,99}$")  # a commit hash, tag or branch name
 # What a model someone points the app at may cost: checked before its weights are downloaded
 # (file size) and before any memory is given to it (parameters are counted on the "meta" device).
@@ -61,7 +62,7 @@ def parse_source(text: str) -> WeightsSource:
     """'hub:ORG/REPO@REV' or a folder path -> WeightsSource; raises WeightsError if malformed."""
     if text.startswith("hub:"):
         repo, _, rev = text[4:].partition("@")
-        if not _REPO_ID.match(repo):
+        if not REPO_ID.match(repo):
             raise WeightsError(f"{repo!r} is not a Hub repo id (expected ORG/NAME)")
         if not rev:
             raise WeightsError(f"pin a revision for {repo}: hub:{repo}@<commit hash>")
@@ -69,15 +70,19 @@ def parse_source(text: str) -> WeightsSource:
     return WeightsSource("dir", text)
 
 
-def default_source(spec: ModelSpec) -> WeightsSource:
-    env = os.environ.get(f"ARCHDEMO_{spec.name.upper()}_WEIGHTS")
-    if env:
-        return parse_source(env)
-    if os.environ.get("ARCHDEMO_WEIGHTS", "bundled") == "hub":
+def bundled_source(name: str) -> WeightsSource:
+    return WeightsSource("dir", str(BUNDLED_DIR / name))
+
+
+def default_source(spec: ModelSpec, weights: str = "bundled", named: str | None = None) -> WeightsSource:
+    """Where model ``spec`` comes from: ``named`` (a folder or hub:REPO@REV), else the Hub or the bundled copy."""
+    if named:
+        return parse_source(named)
+    if weights == "hub":
         if spec.revision is None:
             raise WeightsError(f"{spec.name} has no published revision in the registry yet")
         return WeightsSource("hub", spec.hub_repo_id, spec.revision)
-    return WeightsSource("dir", str(BUNDLED_DIR / spec.name))
+    return bundled_source(spec.name)
 
 
 def fetch(source: WeightsSource, filename: str) -> Path:
@@ -127,7 +132,7 @@ def user_source(repo_id: str, revision: str = "") -> WeightsSource:
     repo_id, revision = (repo_id or "").strip(), (revision or "").strip()
     if not repo_id:
         raise WeightsError("Type a Hub repo id, such as your-name/my-digit-cnn.")
-    if not _REPO_ID.match(repo_id):
+    if not REPO_ID.match(repo_id):
         raise WeightsError(
             f"{repo_id[:100]!r} is not a Hub model repo id: it should look like ORG/NAME, with letters, "
             "digits, '-', '_' or '.'."

@@ -1,4 +1,4 @@
-"""Figures for "see inside each architecture", drawn from the numbers in ``archdemo.explain``.
+"""Figures for "see inside each architecture", drawn from the insides the task functions return.
 
 Every figure is a bare ``matplotlib.figure.Figure`` (never pyplot's global state), so nothing is
 left open in a long-running server and concurrent requests cannot draw into each other's figures.
@@ -29,7 +29,7 @@ from PIL import Image  # noqa: E402
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from archdemo.explain import CnnInsides
+    from archdemo.digits import DigitReading
 
 WIDTH, DPI = 5.0, 120  # inches, dots per inch: 600 px wide
 TITLE, LABEL, TICK = 13, 12, 11  # font sizes in points: ~9-11 px after a phone shrinks the figure
@@ -72,29 +72,6 @@ def _shown(n: int, limit: int) -> tuple[int, str]:
 # ---------------------------------------------------------------- CNN
 
 
-def feature_maps_figure(insides: CnnInsides, max_per_stage: int = 8) -> Figure:
-    """One row per conv stage: its first ``max_per_stage`` channels as greyscale images.
-
-    Always the *first* channels, so the same filters can be compared across different digits.
-    Each tile is scaled to its own range: a filter's pattern matters here, not its strength.
-    """
-    if max_per_stage < 1:
-        raise ValueError("max_per_stage must be at least 1")
-    maps = insides.feature_maps
-    cols = min(max_per_stage, max(m.shape[0] for m in maps))
-    fig = _figure(len(maps) * (WIDTH / cols + 0.4))
-    for k, (sub, m) in enumerate(zip(fig.subfigures(len(maps), 1, squeeze=False)[:, 0], maps, strict=True)):
-        c, h, w = m.shape
-        shown = min(cols, c)
-        sub.suptitle(f"Stage {k + 1}: {c} maps of {h}\u00d7{w} (first {shown})", fontsize=LABEL)
-        for j, ax in enumerate(sub.subplots(1, cols, squeeze=False)[0]):
-            ax.set_axis_off()
-            if j < shown:
-                lo, hi = min(0.0, float(m[j].min())), float(m[j].max())
-                ax.imshow(m[j], cmap="gray", vmin=lo, vmax=max(hi, lo + 1e-6), interpolation="nearest")
-    return fig
-
-
 def cam_overlay(digit28: np.ndarray, cam: np.ndarray, size: int = 196) -> np.ndarray:
     """(size, size, 3) uint8: the digit in grey with the class-activation map as heat on top.
 
@@ -112,30 +89,6 @@ def cam_overlay(digit28: np.ndarray, cam: np.ndarray, size: int = 196) -> np.nda
     base = 0.8 * big_digit[..., None]  # a little below white so hot colours stay visible on strokes
     rgb = (1 - alpha) * base + alpha * colour
     return (np.clip(rgb, 0, 1) * 255).round().astype(np.uint8)
-
-
-def probability_bars(probabilities: Sequence[float], labels: Sequence[str], title: str = "Prediction") -> Figure:
-    """Horizontal bars, one per label, the top one highlighted, each with its percentage."""
-    p = np.asarray(probabilities, dtype=np.float64)
-    if p.ndim != 1 or len(p) != len(labels) or len(p) == 0:
-        raise ValueError(f"need one probability per label, got {p.shape} for {len(labels)} labels")
-    fig = _figure(0.8 + 0.3 * len(p))
-    ax = fig.add_subplot()
-    best = int(np.argmax(p))
-    ax.barh(range(len(p)), p, color=[ACCENT if i == best else MUTED for i in range(len(p))], height=0.7)
-    for i, v in enumerate(p):
-        ax.text(v + 0.01, i, f"{v:.0%}", va="center", fontsize=TICK)
-    ax.set_yticks(range(len(p)), [str(s) for s in labels], fontsize=LABEL)
-    ax.invert_yaxis()  # first label on top, as it is read
-    ax.set_xlim(0, 1.15)  # room for the "100%" text
-    ax.set_xticks([])
-    for side in ("top", "right", "bottom"):
-        ax.spines[side].set_visible(False)
-    ax.set_title(title, fontsize=TITLE)
-    return fig
-
-
-# ---------------------------------------------------------------- autoencoder
 
 
 def latent_code_bars(code: Sequence[float]) -> Figure:
@@ -157,8 +110,10 @@ def latent_code_bars(code: Sequence[float]) -> Figure:
 # ---------------------------------------------------------------- RNN
 
 
-def belief_plot(tokens: Sequence[str], belief: Sequence[float], max_tokens: int = 60, per_row: int = 20) -> Figure:
-    """P(positive) after each token, wrapped into rows of ``per_row`` tokens like lines of text.
+def belief_plot(
+    tokens: Sequence[str], belief: Sequence[float], label: str = "positive", max_tokens: int = 60, per_row: int = 20
+) -> Figure:
+    """P(label) after each token, wrapped into rows of ``per_row`` tokens like lines of text.
 
     Wrapping keeps every token labelled at a readable size on a narrow screen; a long text shows
     its first ``max_tokens`` tokens (the title says so).
@@ -184,7 +139,7 @@ def belief_plot(tokens: Sequence[str], belief: Sequence[float], max_tokens: int 
         ax.set_ylim(0, 1)
         ax.set_yticks([0, 0.5, 1], ["0", "0.5", "1"], fontsize=TICK)
         ax.set_xticks(x, [_short(tokens[i]) for i in x], rotation=90, fontsize=TICK)
-    axes[0].set_title("P(positive) after each word" + note, fontsize=TITLE)
+    axes[0].set_title(f"P({_short(label, 16)}) after each word" + note, fontsize=TITLE)
     return fig
 
 
@@ -297,15 +252,13 @@ __all__ = [
     "attention_heatmap",
     "belief_plot",
     "cam_overlay",
-    "feature_maps_figure",
     "hidden_state_heatmap",
     "highlight_spans",
     "latent_code_bars",
-    "probability_bars",
 ]
 
 
-def feature_maps_mosaic(insides: CnnInsides, per_stage: int = 8, cell: int = 56, gap: int = 4) -> np.ndarray:
+def feature_maps_mosaic(insides: DigitReading, per_stage: int = 8, cell: int = 56, gap: int = 4) -> np.ndarray:
     """The first ``per_stage`` feature maps of every stage as one greyscale image (rows = stages).
 
     Each map is scaled to its own [0, 1] and blown up to ``cell`` px with nearest neighbour, so a 7x7

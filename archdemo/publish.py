@@ -12,12 +12,9 @@ Needs a write token (``huggingface-cli login`` or $HF_TOKEN).
 from __future__ import annotations
 
 import argparse
-import re
 
-from archdemo.hub import BUNDLED_DIR, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME
+from archdemo.hub import BUNDLED_DIR, CARD_NAME, CONFIG_NAME, REPO_ID, WEIGHTS_NAME
 from archdemo.registry import MODELS
-
-_REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
 
 
 def repo_for(prefix: str, name: str) -> str:
@@ -53,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset (default: all four)")
     parser.add_argument("--private", action="store_true")
     args = parser.parse_args(argv)
-    if not _REPO.match(args.repo_id):
+    if not REPO_ID.match(args.repo_id):
         parser.error(f"--repo-id must look like ORG/NAME, got {args.repo_id!r}")
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     unknown = sorted(set(names) - set(MODELS))

@@ -1,7 +1,11 @@
-"""The one table of archdemo's models: name, classes, task and where published weights live."""
+"""The one table of archdemo's models: name, classes, task, tokenizer and where published weights live.
+
+Adding a model: its file in ``models/``, one row here, its tab in ``ui/`` and its recipe in ``training/``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from torch import nn
@@ -16,6 +20,12 @@ from archdemo.models import (
     SentimentTransformer,
     SentimentTransformerConfig,
 )
+from archdemo.text_processing import Tokenizer
+
+
+def word_tokenizer(config) -> Tokenizer:
+    """The word-level tokenizer whose vocabulary and limits travel in a text model's config."""
+    return Tokenizer(config.vocab, config.unk_id, config.max_len, getattr(config, "cls_id", None))
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,7 @@ class ModelSpec:
     task: str  # Hub pipeline tag
     hub_repo_id: str  # where `python -m archdemo.publish` puts it
     revision: str | None  # pinned Hub commit; None until published (then only bundled weights are used)
+    make_tokenizer: Callable[[object], object] | None = None  # text models: config -> tokenizer with .encode(text)
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -43,7 +54,14 @@ MODELS: dict[str, ModelSpec] = {
             None,
         ),
         ModelSpec(
-            "rnn", "RNN", SentimentRNN, SentimentRNNConfig, "text-classification", "archdemo/sentiment-rnn", None
+            "rnn",
+            "RNN",
+            SentimentRNN,
+            SentimentRNNConfig,
+            "text-classification",
+            "archdemo/sentiment-rnn",
+            None,
+            word_tokenizer,
         ),
         ModelSpec(
             "transformer",
@@ -53,9 +71,13 @@ MODELS: dict[str, ModelSpec] = {
             "text-classification",
             "archdemo/sentiment-transformer",
             None,
+            word_tokenizer,
         ),
     ]
 }
+
+
+TEXT_MODELS = tuple(name for name, spec in MODELS.items() if spec.task == "text-classification")
 
 
 def get_spec(name: str) -> ModelSpec:

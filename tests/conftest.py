@@ -1,4 +1,4 @@
-"""Shared fixtures: the service on the bundled weights, paths to data, a launched app."""
+"""Shared fixtures: the model store on the bundled weights, paths to data, a launched app."""
 
 from __future__ import annotations
 
@@ -38,10 +38,20 @@ def data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def service():
-    from archdemo.service import ArchDemoService
+def store():
+    """The model store on the bundled weights, on the CPU, shared by the whole run (models are read-only)."""
+    from archdemo.settings import Settings
+    from archdemo.store import ModelStore
 
-    return ArchDemoService(device="cpu")
+    return ModelStore(Settings(device="cpu"))
+
+
+@pytest.fixture(scope="session")
+def answers(store):
+    """The API's answers over the shared store, one request at a time (no micro-batching)."""
+    from archdemo.answers import Answers
+
+    return Answers(store)
 
 
 def free_port() -> int:

@@ -22,8 +22,8 @@ FLOORS = {
 
 
 @pytest.fixture(scope="module")
-def results(service, data):
-    return evaluate(service, str(data))
+def results(store, data):
+    return evaluate(store, str(data))
 
 
 def test_bundled_weights_meet_the_quality_floors(results):
@@ -56,7 +56,7 @@ def test_cli_prints_one_json_object(data):
     assert 0 <= obj["cnn"]["accuracy"] <= 1
 
 
-def test_typed_sentences_reach_the_vocabulary(service):
-    tok = service.tokenizer("rnn")
+def test_typed_sentences_reach_the_vocabulary(store):
+    tok = store.tokenizer("rnn")
     enc = tok.encode("I didn't love it, but it's a well-made film that won't bore you!")
     assert enc.unknown == 0, [t for t, i in zip(enc.tokens, enc.ids) if i == tok.unk_id]

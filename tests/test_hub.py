@@ -131,8 +131,12 @@ def test_source_from_environment_variable(hub, tmp_path, monkeypatch):
     original = make_cnn(seed=0)
     sha = publish(hub, original, tmp_path)
     monkeypatch.setenv("ARCHDEMO_CNN_WEIGHTS", f"hub:{REPO}@{sha}")
+    from archdemo.settings import Settings
+    from archdemo.store import ModelStore
 
-    assert torch.equal(outputs(load_model("cnn")), outputs(original))
+    store = ModelStore(Settings.from_env(device="cpu"))  # app.py's way: the variable is read once, here
+    assert torch.equal(outputs(store.get("cnn")), outputs(original))
+    assert store.loaded_from()["cnn"] == f"hub:{REPO}@{sha}"
 
 
 def test_revision_pinning(hub, tmp_path):
@@ -247,30 +251,32 @@ def test_repo_id_huggingface_hub_rejects(hub, repo):
 
 
 def test_app_falls_back_to_bundled_weights_when_the_hub_fails(hub, tmp_path, monkeypatch, no_sleep, caplog):
-    """ARCHDEMO_WEIGHTS=hub with an unreachable Hub: the service serves the bundled model and says so."""
+    """weights=hub with an unreachable Hub: the store serves the bundled model and says so."""
     from dataclasses import replace
 
     from archdemo import registry
-    from archdemo.service import ArchDemoService
+    from archdemo.settings import Settings
+    from archdemo.store import ModelStore
 
     monkeypatch.setitem(registry.MODELS, "cnn", replace(registry.MODELS["cnn"], revision="0" * 40))
-    monkeypatch.setenv("ARCHDEMO_WEIGHTS", "hub")
-    monkeypatch.delenv("ARCHDEMO_CNN_WEIGHTS", raising=False)
     hub.stop()
-    service = ArchDemoService(device="cpu")
-    with caplog.at_level("WARNING", logger="archdemo.service"):
-        model = service.model("cnn")
+    store = ModelStore(Settings(device="cpu", weights="hub"))
+    with caplog.at_level("WARNING", logger="archdemo.store"):
+        model = store.get("cnn")
     assert "falling back to the bundled weights" in caplog.text
-    assert "fallback" in service.loaded_from()["cnn"]
+    assert "fallback" in store.loaded_from()["cnn"]
     assert not model.training
 
 
 def test_an_explicitly_chosen_repo_never_falls_back(hub, monkeypatch, no_sleep):
-    from archdemo.service import ArchDemoService
+    from archdemo.settings import Settings
+    from archdemo.store import ModelStore
 
     monkeypatch.setenv("ARCHDEMO_CNN_WEIGHTS", "hub:someone/missing-model@" + "1" * 40)
+    settings = Settings.from_env()  # the variable is read once, here, as app.py does
+    assert settings.sources == {"cnn": "hub:someone/missing-model@" + "1" * 40}
     with pytest.raises(WeightsError, match="someone/missing-model"):
-        ArchDemoService(device="cpu").model("cnn")
+        ModelStore(Settings(device="cpu", weights="hub", sources=settings.sources)).get("cnn")
 
 
 def test_publish_pushes_one_repo_per_model_and_reports_commits(tmp_path, monkeypatch, capsys):

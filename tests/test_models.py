@@ -127,12 +127,45 @@ def test_sinusoidal_positions_are_bounded_and_distinct():
 def test_cnn_feature_maps_and_cam_shapes():
     model = small("cnn")
     x = torch.rand(2, 1, 28, 28)
-    feats = model.forward_features(x)
+    logits, feats = model.forward_with_features(x)
     c = model.config.channels
     assert [tuple(f.shape) for f in feats] == [(2, c[0], 14, 14), (2, c[1], 7, 7), (2, c[2], 7, 7)]
-    logits = model(x)
+    torch.testing.assert_close(logits, model(x))
     cls = logits.argmax(1)
     cam = model.class_activation_map(feats[-1], cls)
     assert cam.shape == (2, 7, 7)
     # CAM is exact: its mean plus the bias is the class logit.
     torch.testing.assert_close(cam.mean((1, 2)) + model.head.bias[cls], logits.gather(1, cls[:, None])[:, 0])
+
+
+def test_cnn_normalises_its_own_input_with_its_configs_constants():
+    """Callers pass pixels in [0, 1]; the model applies the config's mean and std (written once, here)."""
+    model = small("cnn")
+    x = torch.rand(3, 1, 28, 28)
+    c = model.config
+    by_hand = model.head(model.dropout(_stages(model, (x - c.mean) / c.std).mean(dim=(2, 3))))
+    torch.testing.assert_close(model(x), by_hand)
+    assert "mean" not in model.state_dict() and "std" not in model.state_dict()  # the config carries them
+
+
+def _stages(model, x):
+    for stage in model.stages:
+        x = stage(x)
+    return x
+
+
+@pytest.mark.parametrize(
+    "cls_name, fields, message",
+    [
+        ("DigitCNNConfig", {"num_classes": 3, "labels": ["a", "b"]}, "num_classes"),
+        ("DigitCNNConfig", {"num_classes": 2, "labels": ["a", "a"]}, "distinct"),
+        ("SentimentRNNConfig", {"labels": ["only"]}, "two or more"),
+        ("SentimentTransformerConfig", {"labels": ["x", "x"]}, "two or more"),
+        ("SentimentTransformerConfig", {"pooling": "max"}, "pooling"),
+    ],
+)
+def test_configs_refuse_labels_they_cannot_mean(cls_name, fields, message):
+    import archdemo.models as models
+
+    with pytest.raises(ValueError, match=message):
+        getattr(models, cls_name)(**fields)

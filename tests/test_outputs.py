@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from archdemo.ui import SESSION_CAPACITY
-from archdemo.ui.common import image_file
+from archdemo.ui.pictures import image_file
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +90,7 @@ def test_the_app_keeps_a_bounded_number_of_sessions_and_cleans_its_cache(monkeyp
     launched: dict = {}
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: launched.update(kw, blocks=self))
     monkeypatch.setattr(gr.Blocks, "block_thread", lambda self: None)
-    monkeypatch.setattr(app.ArchDemoService, "warm_up", lambda self: None)
+    monkeypatch.setattr(app.Answers, "warm_up", lambda self: None)
     monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if k not in app.GRADIO_ANALYTICS})
     app.main(["--device", "cpu", "--port", "0"])
     assert launched["state_session_capacity"] == SESSION_CAPACITY <= 2000  # Gradio's default: 10,000

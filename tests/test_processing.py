@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from archdemo import processing as P
+from archdemo import image_processing as P
+from archdemo import text_processing as T
+from archdemo.errors import InputError
 
 
 def stroke_image(h: int, w: int, background: float, ink: float) -> np.ndarray:
@@ -43,7 +45,7 @@ def test_polarity_and_transparency_give_the_same_digit():
 
 
 def test_mnist_digit_survives_preprocessing_nearly_unchanged():
-    digit = np.asarray(Image.open(P.__file__.replace("processing.py", "assets/digits/3.png")))
+    digit = np.asarray(Image.open(P.__file__.replace("image_processing.py", "assets/digits/3.png")))
     out = P.prepare_digit(digit)
     assert np.abs(out - digit / 255.0).mean() < 0.08
 
@@ -62,27 +64,27 @@ def test_mnist_digit_survives_preprocessing_nearly_unchanged():
     ],
 )
 def test_bad_images_get_clear_messages(image, message):
-    with pytest.raises(P.InputError, match=message):
+    with pytest.raises(InputError, match=message):
         P.prepare_digit(image)
 
 
 def test_huge_image_is_refused_before_decoding(tmp_path):
     path = tmp_path / "huge.png"
     Image.new("L", (10_000, 10_000)).save(path)
-    with pytest.raises(P.InputError, match="10000x10000"):
+    with pytest.raises(InputError, match="10000x10000"):
         P.load_image_file(str(path))
 
 
 def test_non_image_and_truncated_files_are_refused(tmp_path):
     fake = tmp_path / "fake.png"
     fake.write_bytes(b"%PDF-1.4 not an image at all")
-    with pytest.raises(P.InputError, match="not an image"):
+    with pytest.raises(InputError, match="not an image"):
         P.load_image_file(str(fake))
     buf = io.BytesIO()
     Image.fromarray((stroke_image(200, 200, 0, 1) * 255).astype(np.uint8)).save(buf, "PNG")
     truncated = tmp_path / "truncated.png"
     truncated.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
-    with pytest.raises(P.InputError, match="truncated or corrupt"):
+    with pytest.raises(InputError, match="truncated or corrupt"):
         P.load_image_file(str(truncated))
 
 
@@ -98,16 +100,16 @@ def test_non_image_and_truncated_files_are_refused(tmp_path):
     ],
 )
 def test_typed_text_becomes_sst2_form(typed, sst):
-    assert P.tokenize(typed) == sst.split()
+    assert T.tokenize(typed) == sst.split()
 
 
 def test_sst2_text_is_left_alone():
     sst = "if you 've ever entertained the notion of doing what the title of this film implies , it 's fine ."
-    assert P.tokenize(sst) == sst.split()
+    assert T.tokenize(sst) == sst.split()
 
 
 def test_tokenizer_truncates_with_count_and_adds_cls():
-    tok = P.Tokenizer(["[PAD]", "[UNK]", "[CLS]", "good"], unk_id=1, max_len=5, cls_id=2)
+    tok = T.Tokenizer(["[PAD]", "[UNK]", "[CLS]", "good"], unk_id=1, max_len=5, cls_id=2)
     enc = tok.encode("good good zebra good good good")
     assert enc.ids == [2, 3, 3, 1, 3] and enc.tokens[0] == "[CLS]"
     assert enc.truncated == 2 and enc.unknown == 1
@@ -124,13 +126,13 @@ def test_tokenizer_truncates_with_count_and_adds_cls():
     ],
 )
 def test_bad_text_gets_clear_messages(text, message):
-    tok = P.Tokenizer(["[PAD]", "[UNK]"], unk_id=1, max_len=8)
-    with pytest.raises(P.InputError, match=message):
+    tok = T.Tokenizer(["[PAD]", "[UNK]"], unk_id=1, max_len=8)
+    with pytest.raises(InputError, match=message):
         tok.encode(text)
 
 
 def test_control_characters_and_other_scripts_do_not_break_the_tokenizer():
-    toks = P.tokenize("good\x00movie\u200b \u202eevil\u202c 映画 فيلم")
+    toks = T.tokenize("good\x00movie\u200b \u202eevil\u202c 映画 فيلم")
     assert "good" in toks and "movie" in toks and "映画" in toks
     assert all(t.strip() and "\x00" not in t for t in toks)
 
@@ -148,7 +150,7 @@ def test_noise_is_clipped_seeded_and_scaled(kind):
 
 @pytest.mark.parametrize("level", [float("nan"), -0.1, 1.5, "0.5", None])
 def test_bad_noise_levels_are_refused(level):
-    with pytest.raises(P.InputError, match="noise level"):
+    with pytest.raises(InputError, match="noise level"):
         P.add_noise(np.zeros((28, 28)), "gaussian", level, np.random.default_rng(0))
 
 

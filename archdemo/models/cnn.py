@@ -21,7 +21,15 @@ class DigitCNNConfig:
     image_size: int = 28  # input is image_size x image_size, one channel
     mean: float = 0.1307  # MNIST pixel mean, applied after scaling pixels to [0, 1]
     std: float = 0.3081  # MNIST pixel standard deviation
-    labels: list[str] = field(default_factory=lambda: [str(d) for d in range(10)])
+    labels: list[str] = field(default_factory=lambda: [str(d) for d in range(10)])  # one name per class
+
+    def __post_init__(self) -> None:
+        if len(self.labels) != self.num_classes:
+            raise ValueError(f"labels names {len(self.labels)} classes but num_classes is {self.num_classes}")
+        if len(set(self.labels)) != len(self.labels):
+            raise ValueError(f"labels must be distinct, got {self.labels}")
+        if self.std <= 0:
+            raise ValueError(f"std must be positive, got {self.std}")
 
 
 class ConvStage(nn.Module):
@@ -45,6 +53,10 @@ class DigitCNN(nn.Module):
     def __init__(self, config: DigitCNNConfig) -> None:
         super().__init__()
         self.config = config
+        # The model normalises its own input, so every caller passes plain pixels in [0, 1]. Not saved
+        # with the weights: the config carries the numbers.
+        self.register_buffer("mean", torch.tensor(config.mean), persistent=False)
+        self.register_buffer("std", torch.tensor(config.std), persistent=False)
         c = config.channels
         ins = (1, *c[:-1])
         # 28 -> 14 -> 7 -> 7: the last stage keeps 7x7 so the activation map stays readable.
@@ -54,19 +66,22 @@ class DigitCNN(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(c[-1], config.num_classes)
 
-    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Output of every stage, for visualisation: [(B, C1, 14, 14), (B, C2, 7, 7), (B, C3, 7, 7)]."""
+    def forward_with_features(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """One pass that also keeps every stage's output, for the tab's pictures.
+
+        x (B, 1, 28, 28) pixels in [0, 1] -> logits (B, num_classes) and
+        [(B, C1, 14, 14), (B, C2, 7, 7), (B, C3, 7, 7)].
+        """
+        x = (x - self.mean) / self.std
         feats = []
         for stage in self.stages:
             x = stage(x)
             feats.append(x)
-        return feats
+        pooled = x.mean(dim=(2, 3))  # (B, C)
+        return self.head(self.dropout(pooled)), feats
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # x: (B, 1, 28, 28), normalised with config.mean / config.std
-        x = self.forward_features(x)[-1]  # (B, C, 7, 7)
-        x = x.mean(dim=(2, 3))  # (B, C)
-        return self.head(self.dropout(x))  # (B, num_classes) logits
+        return self.forward_with_features(x)[0]  # (B, 1, 28, 28) in [0, 1] -> (B, num_classes) logits
 
     def class_activation_map(self, last_features: torch.Tensor, cls: torch.Tensor) -> torch.Tensor:
         """CAM: the head's weights for class ``cls`` applied per pixel of the last stage.

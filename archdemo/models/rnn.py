@@ -26,6 +26,10 @@ class SentimentRNNConfig:
     pad_id: int = 0  # id of [PAD]
     unk_id: int = 1  # id of [UNK]
 
+    def __post_init__(self) -> None:
+        if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
+            raise ValueError(f"labels must be two or more distinct names, got {self.labels}")
+
 
 class SentimentRNN(nn.Module):
     def __init__(self, config: SentimentRNNConfig) -> None:

@@ -32,6 +32,12 @@ class SentimentTransformerConfig:
     pooling: str = "cls"  # "cls": classify the [CLS] state; "mean": the mean of all real positions' states
     distance_bias: bool = True  # ALiBi-style: each head pays a (head-specific) price for attending far away
 
+    def __post_init__(self) -> None:
+        if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
+            raise ValueError(f"labels must be two or more distinct names, got {self.labels}")
+        if self.pooling not in ("cls", "mean"):
+            raise ValueError(f"pooling must be 'cls' or 'mean', got {self.pooling!r}")
+
 
 def distance_bias(length: int, num_heads: int) -> torch.Tensor:
     """(h, T, T) attention bias -slope_h * |i - j| with slopes 1/4, 1/16, ... (ALiBi, Press et al. 2022).
@@ -126,8 +132,11 @@ class SentimentTransformer(nn.Module):
         self.norm = nn.LayerNorm(config.d_model)
         self.head = nn.Linear(config.d_model, len(config.labels))
 
-    def encode(self, ids: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """ids (B, T) starting with [CLS] -> final states (B, T, d_model) and each layer's (B, h, T, T) weights."""
+    def encode(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """ids (B, T) starting with [CLS] -> final states (B, T, d_model) and each layer's (B, h, T, T) weights.
+
+        ``lengths`` is unused (the padding mask comes from pad_id); both Transformers share this call.
+        """
         T = ids.shape[1]
         if T > self.config.max_len:
             raise ValueError(f"sequence of {T} tokens is longer than max_len={self.config.max_len}")

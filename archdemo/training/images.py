@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from archdemo.data import load_mnist
+from archdemo.image_processing import NOISE_KINDS, add_noise
 from archdemo.models import DenoisingAutoencoder, DenoisingAutoencoderConfig, DigitCNN, DigitCNNConfig
-from archdemo.processing import NOISE_KINDS, add_noise
 from archdemo.training.loop import TrainConfig, fit, seed_everything
 
 
@@ -50,7 +50,7 @@ def train_cnn(data_dir: str | None, device: torch.device, epochs: int = 6, seed:
     def batches(epoch: int):
         for idx in _batches(images, bs, seed, epoch):
             x = random_affine(x_all[idx], gen)
-            yield ((x - config.mean) / config.std).to(device), y_all[idx].to(device)
+            yield x.to(device), y_all[idx].to(device)  # pixels in [0, 1]: the model normalises
 
     def loss_fn(m, batch):
         x, y = batch
@@ -58,7 +58,7 @@ def train_cnn(data_dir: str | None, device: torch.device, epochs: int = 6, seed:
 
     def report(m, epoch):
         with torch.inference_mode():
-            x = (torch.from_numpy(test_images).float().div(255).unsqueeze(1) - config.mean) / config.std
+            x = torch.from_numpy(test_images).float().div(255).unsqueeze(1)
             pred = torch.cat([m(x[i : i + 1000].to(device)).argmax(1).cpu() for i in range(0, len(x), 1000)])
         return f"test accuracy {(pred.numpy() == test_labels).mean():.4f}"
 

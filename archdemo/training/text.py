@@ -1,6 +1,6 @@
 """Recipes for the two SST-2 models: SentimentRNN and SentimentTransformer, on identical data.
 
-Both use the same tokenizer (archdemo.processing.tokenize), the same vocabulary and the same
+Both use the same tokenizer (archdemo.text_processing.tokenize), the same vocabulary and the same
 GloVe 6B-50d starting vectors, so their difference on the Compare tab is the architecture's.
 """
 
@@ -17,7 +17,8 @@ from torch import nn
 
 from archdemo.data import load_sst2
 from archdemo.models import SentimentRNN, SentimentRNNConfig, SentimentTransformer, SentimentTransformerConfig
-from archdemo.processing import Tokenizer, tokenize
+from archdemo.registry import word_tokenizer
+from archdemo.text_processing import tokenize
 from archdemo.training.loop import TrainConfig, fit, seed_everything
 
 log = logging.getLogger("archdemo.train")
@@ -140,10 +141,8 @@ def train_text(
         # and they keep typed words that never occur in SST-2 in the same space as the ones that do.
         model.embedding.weight.requires_grad_(False)
     model.to(device)
-    tok = Tokenizer(vocab, config.unk_id, config.max_len, getattr(config, "cls_id", None))
-    index = tok.index
-    prefix = [config.cls_id] if name == "transformer" else []
-    rows = [prefix + [index.get(t, config.unk_id) for t in s][: config.max_len - len(prefix)] for s in tokens]
+    tok = word_tokenizer(config)
+    rows = [tok.encode_tokens(s).ids for s in tokens]  # exactly the ids the app makes from the same tokens
     rows_labels = torch.from_numpy(labels)
     dev_rows = [tok.encode(t).ids for t in dev_texts]
     if pretrain_epochs and name == "transformer":

@@ -1,13 +1,16 @@
-"""The Gradio UI: one module per tab. ``build(service)`` returns the whole app as a gr.Blocks.
+"""The Gradio UI: one module per tab. ``build(store, answers)`` returns the whole app as a gr.Blocks.
 
-The UI only calls ``archdemo.service`` / ``explain`` / ``plots``; no model code lives here.
+The tabs call the task functions (``archdemo.digits``, ``archdemo.sentiment``) with the model store,
+the API calls ``archdemo.answers``; no model code lives here. Data flows app -> ui -> tasks -> models.
 """
 
 from __future__ import annotations
 
 import gradio as gr
 
-from archdemo.service import ArchDemoService
+from archdemo.answers import Answers
+from archdemo.settings import SESSION_CAPACITY
+from archdemo.store import ModelStore
 from archdemo.ui.api import api_endpoints
 from archdemo.ui.autoencoder import autoencoder_tab
 from archdemo.ui.cnn import cnn_tab
@@ -43,30 +46,30 @@ BRUSH_ON_LOAD = """
 # called the app: 200-270 KB each here (110 blocks), measured at +735 MB after 3,200 new clients.
 # Its default keeps 10,000 of them (about 2.5 GB); 1,000 covers a full workshop room many times over.
 # The only thing a dropped session loses is a visitor's choice of their own model (the tab goes back to
-# archdemo's). A launch() option: app.py passes it as --max-sessions.
-SESSION_CAPACITY = 1000
+# archdemo's). A launch() option: app.py passes it as --max-sessions (archdemo.settings.SESSION_CAPACITY).
+__all__ = ["BRUSH_ON_LOAD", "CSS", "DELETE_CACHE", "SESSION_CAPACITY", "build"]
 # Output images are files in Gradio's cache: every 30 minutes, delete those older than an hour.
 DELETE_CACHE = (1800, 3600)
 
 
-def build(service: ArchDemoService, api_concurrency: int | None = None) -> gr.Blocks:
+def build(store: ModelStore, answers: Answers, api_concurrency: int | None = None) -> gr.Blocks:
     with gr.Blocks(title="archdemo: four architectures, side by side", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(
             "# archdemo\n"
             "Four classic neural network families, each doing the job it was designed for. "
             "Draw, type and poke at them to see how differently they work inside."
         )
-        gr.Markdown(f"Models run on: **{service.device_label}**", elem_id="device-line")
+        gr.Markdown(f"Models run on: **{store.device_label}**", elem_id="device-line")
         with gr.Tabs():
             with gr.Tab("CNN", id="cnn"):
-                cnn_tab(service)
+                cnn_tab(store)
             with gr.Tab("Autoencoder", id="autoencoder"):
-                autoencoder_tab(service, demo)
+                autoencoder_tab(store, demo)
             with gr.Tab("RNN", id="rnn"):
-                text_tab(service, "rnn")
+                text_tab(store, "rnn")
             with gr.Tab("Transformer", id="transformer"):
-                text_tab(service, "transformer")
+                text_tab(store, "transformer")
             with gr.Tab("Compare", id="compare") as compare:
-                compare_tab(service, compare)
-        api_endpoints(service, api_concurrency)
+                compare_tab(store, compare)
+        api_endpoints(answers, api_concurrency)
     return demo

@@ -7,18 +7,21 @@ from collections.abc import Callable
 import gradio as gr
 import numpy as np
 
-from archdemo import processing as P
-from archdemo.service import ArchDemoService
-from archdemo.ui.common import image_file, user_errors
+from archdemo.answers import Answers
+from archdemo.errors import InputError
+from archdemo.image_processing import load_image_file
+from archdemo.text_processing import MAX_TEXT_CHARS
+from archdemo.ui.errors import user_errors
+from archdemo.ui.pictures import image_file
 
 
 def _load(path: str | None):
     if path is None:
-        raise P.InputError("No image was sent.")
-    return P.load_image_file(path)
+        raise InputError("No image was sent.")
+    return load_image_file(path)
 
 
-def api_endpoints(service: ArchDemoService, concurrency: int | None = None) -> None:
+def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
     """The four endpoints. ``concurrency``: how many API requests may run at once (all four share one
     limit); None keeps Gradio's default of one at a time per endpoint."""
     with gr.Column(visible=False):
@@ -41,7 +44,7 @@ def api_endpoints(service: ArchDemoService, concurrency: int | None = None) -> N
         Returns:
             {"label": "7", "probabilities": {"0": p0, ..., "9": p9}}
         """
-        return service.classify_digit(_load(image))
+        return answers.classify_digit(_load(image))
 
     @user_errors
     def denoise_digit(image: str | None, noise_level: float):
@@ -53,27 +56,27 @@ def api_endpoints(service: ArchDemoService, concurrency: int | None = None) -> N
         Returns:
             (noisy 28x28 image, denoised 28x28 image, {"psnr_noisy": dB, "psnr_denoised": dB})
         """
-        r = service.denoise_digit(_load(image), noise_level)
+        _, noisy, denoised, metrics = answers.denoise_digit(_load(image), noise_level)
         to_png = lambda a, name: image_file((np.clip(a, 0, 1) * 255).astype(np.uint8), name)  # noqa: E731
-        return to_png(r.noisy, "noisy"), to_png(r.denoised, "denoised"), r.metrics
+        return to_png(noisy, "noisy"), to_png(denoised, "denoised"), metrics
 
     def sentiment_endpoint(name: str, title: str) -> Callable:
         @user_errors
         def sentiment(text: str) -> dict:
-            return service.sentiment(name, text).answer
+            return answers.sentiment(name, text)
 
         sentiment.__name__ = f"{name}_sentiment"
         sentiment.__doc__ = f"""Classify the sentiment of an English sentence with the {title}.
 
         Args:
-            text: the sentence, at most {P.MAX_TEXT_CHARS:,} characters; text past the model's
+            text: the sentence, at most {MAX_TEXT_CHARS:,} characters; text past the model's
                 token limit is cut.
         Returns:
             {{"label": "positive" | "negative", "probabilities": {{"positive": p, "negative": 1 - p}}}}
         """
         return sentiment
 
-    # Concurrent requests each preprocess on their own thread; the service's micro-batchers then
+    # Concurrent requests each preprocess on their own thread; the micro-batchers (archdemo.answers) then
     # share one forward pass per model among them (archdemo/batching.py).
     limits = {"concurrency_limit": concurrency, "concurrency_id": "api"} if concurrency else {}
     trigger.click(classify_digit, image_in, json_out, api_name="classify_digit", **limits)

@@ -8,21 +8,13 @@ import gradio as gr
 import numpy as np
 
 import archdemo.models.autoencoder
-from archdemo import explain, plots
-from archdemo import processing as P
-from archdemo.service import ArchDemoService, DenoiseResult
-from archdemo.ui.common import (
-    LIVE,
-    about,
-    drawing_pad,
-    editor_image,
-    enlarge,
-    image_file,
-    is_blank,
-    own_model_picker,
-    source_code,
-    user_errors,
-)
+from archdemo import digits, plots
+from archdemo.image_processing import prepare_digit
+from archdemo.store import ModelStore
+from archdemo.ui.errors import user_errors
+from archdemo.ui.layout import LIVE, about, source_code
+from archdemo.ui.own_model import own_model_picker
+from archdemo.ui.pictures import drawing_pad, editor_image, enlarge, image_file, is_blank
 
 DIGITS = sorted((Path(__file__).resolve().parent.parent / "assets" / "digits").glob("*.png"))
 NOISE_CHOICES = [("Gaussian", "gaussian"), ("Salt and pepper", "salt_pepper"), ("Blanked patch", "patch")]
@@ -31,11 +23,11 @@ NOISE_CHOICES = [("Gaussian", "gaussian"), ("Salt and pepper", "salt_pepper"), (
 def _sample(d: int) -> np.ndarray:
     from PIL import Image
 
-    return P.prepare_digit(np.asarray(Image.open(DIGITS[d])))
+    return prepare_digit(np.asarray(Image.open(DIGITS[d])))
 
 
-def autoencoder_tab(service: ArchDemoService, demo: gr.Blocks) -> None:
-    latent = service.model("autoencoder").config.latent_dim
+def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
+    latent = store.get("autoencoder").config.latent_dim
     about(
         "Autoencoder",
         f"An encoder squeezes the 784 pixels into a code of just {latent} numbers, and a decoder has "
@@ -80,7 +72,7 @@ def autoencoder_tab(service: ArchDemoService, demo: gr.Blocks) -> None:
         second = gr.Dropdown([str(d) for d in range(10)], value="7", label="To", elem_id="ae-walk-b")
         steps = gr.Slider(2, 10, value=8, step=1, label="Steps", elem_id="ae-walk-steps")
     walk = gr.Image(label="Decoded walk", elem_id="ae-walk", elem_classes="pixelated", interactive=False)
-    choice, model_events = own_model_picker(service, "autoencoder")
+    choice, model_events = own_model_picker(store, "autoencoder")
     source_code(archdemo.models.autoencoder)
 
     @user_errors
@@ -88,19 +80,17 @@ def autoencoder_tab(service: ArchDemoService, demo: gr.Blocks) -> None:
         image = editor_image(value)
         if is_blank(image):
             return None, None, None, "Draw, upload or pick a digit to start.", None
-        ae = service.using("autoencoder", own)
-        r: DenoiseResult = ae.denoise_digit(image, noise_level, noise_kind)
+        # One guarded pass: the autoencoder once (code and rebuild), the CNN once on all three versions.
+        r = digits.denoise_digit(store, image, noise_level, noise_kind, choice=own, ask_cnn=True)
         m = r.metrics
-        probs = service.classify_batch(np.stack([r.clean, r.noisy, r.denoised]))
-        labels = service.model("cnn").config.labels
-        say = [f"{labels[int(p.argmax())]} ({p.max():.0%})" for p in probs]
+        say = [f"{label} ({p:.0%})" for label, p in r.cnn_says]
         text = (
             f"PSNR against the clean digit (higher is closer): noisy **{m['psnr_noisy']:.1f} dB**, "
             f"denoised **{m['psnr_denoised']:.1f} dB**.  \n"
             f"The CNN reads the clean digit as **{say[0]}**, the noisy one as **{say[1]}**, "
             f"the denoised one as **{say[2]}**."
         )
-        figure = plots.latent_code_bars(explain.autoencoder_insides(ae, r.noisy))
+        figure = plots.latent_code_bars(r.code)
         return (
             image_file(enlarge(r.clean), "clean"),
             image_file(enlarge(r.noisy), "noisy"),
@@ -111,7 +101,7 @@ def autoencoder_tab(service: ArchDemoService, demo: gr.Blocks) -> None:
 
     @user_errors
     def walk_between(a: str, b: str, n: float, own: str | None = None):
-        frames = explain.latent_walk(service.using("autoencoder", own), _sample(int(a)), _sample(int(b)), int(n))
+        frames = digits.latent_walk(store, _sample(int(a)), _sample(int(b)), int(n), own)
         return image_file(enlarge(np.concatenate(list(frames), axis=1)), "walk")
 
     inputs, outputs = [source, kind, level, choice], [clean_img, noisy_img, out_img, metrics, code]

@@ -7,21 +7,12 @@ from pathlib import Path
 import gradio as gr
 
 import archdemo.models.cnn
-from archdemo import explain, plots
-from archdemo import processing as P
-from archdemo.service import ArchDemoService
-from archdemo.ui.common import (
-    LIVE,
-    about,
-    drawing_pad,
-    editor_image,
-    enlarge,
-    image_file,
-    is_blank,
-    own_model_picker,
-    source_code,
-    user_errors,
-)
+from archdemo import digits, plots
+from archdemo.store import ModelStore
+from archdemo.ui.errors import user_errors
+from archdemo.ui.layout import LIVE, about, source_code
+from archdemo.ui.own_model import own_model_picker
+from archdemo.ui.pictures import drawing_pad, editor_image, enlarge, image_file, is_blank
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -33,7 +24,7 @@ def examples() -> list[tuple[str, str]]:
     return clear + hard
 
 
-def cnn_tab(service: ArchDemoService) -> None:
+def cnn_tab(store: ModelStore) -> None:
     about(
         "Convolutional network (CNN)",
         "A CNN slides small learned filters over the image. The first layer's filters respond to "
@@ -74,7 +65,7 @@ def cnn_tab(service: ArchDemoService) -> None:
     )
     with gr.Accordion("Examples: sample digits, including ones this CNN gets wrong", open=False):
         gr.Examples([[p] for p, _ in examples()], inputs=[sketch], example_labels=[lbl for _, lbl in examples()])
-    choice, model_events = own_model_picker(service, "cnn")
+    choice, model_events = own_model_picker(store, "cnn")
     source_code(archdemo.models.cnn)
 
     @user_errors
@@ -82,7 +73,7 @@ def cnn_tab(service: ArchDemoService) -> None:
         image = editor_image(value)
         if is_blank(image):
             return None, None, None, None  # an empty canvas is not an error while drawing
-        inside = explain.cnn_insides(service.using("cnn", own), P.prepare_digit(image))
+        inside = digits.classify_digit(store, image, own)  # one guarded pass: answer and insides
         probs = {label: float(p) for label, p in zip(inside.labels, inside.probabilities, strict=True)}
         return (
             probs,

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import gradio as gr
 
-from archdemo import explain, facts, plots
-from archdemo.service import ArchDemoService
-from archdemo.ui.common import LIVE, user_errors
+from archdemo import plots
+from archdemo.sentiment import read_sentence
+from archdemo.store import ModelStore
+from archdemo.ui import compare_facts as facts
+from archdemo.ui.errors import user_errors
+from archdemo.ui.layout import LIVE
+from archdemo.ui.text import word_highlights
 
 WHEN = """
 #### Which to use when
@@ -33,7 +37,8 @@ def reader(title: str, name: str, tokens_label: str) -> tuple[gr.Label, gr.Highl
     return label, tokens
 
 
-def compare_tab(service: ArchDemoService, tab: gr.Tab) -> None:
+def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
+    table_facts = facts.ModelTable(store)
     gr.Markdown("### The same sentence, two readers")
     text = gr.Textbox(label="A sentence for both text models", value="It's not bad, I'd say!", elem_id="compare-input")
     with gr.Row():
@@ -66,14 +71,8 @@ def compare_tab(service: ArchDemoService, tab: gr.Tab) -> None:
     def both(sentence: str):
         if not (sentence or "").strip():
             return None, None, None, None
-        r = explain.rnn_reading(service, sentence)
-        t = explain.transformer_attention(service, sentence)
-        return (
-            service.sentiment("rnn", sentence).answer["probabilities"],
-            plots.highlight_spans(r.tokens, r.influence),
-            service.sentiment("transformer", sentence).answer["probabilities"],
-            plots.highlight_spans(t.tokens[1:], t.pooled_attention[1:]),
-        )
+        r, t = read_sentence(store, "rnn", sentence), read_sentence(store, "transformer", sentence)
+        return r.answer["probabilities"], word_highlights(r), t.answer["probabilities"], word_highlights(t)
 
     @user_errors
     def measured():
@@ -84,7 +83,7 @@ def compare_tab(service: ArchDemoService, tab: gr.Tab) -> None:
             figure = plots.accuracy_by_length_figure(
                 lengths["buckets"], {"RNN": lengths["rnn"], "Transformer": lengths["transformer"]}, lengths["counts"]
             )
-        return facts.model_table(service), figure
+        return table_facts.rows(), figure
 
     outputs = [rnn_label, rnn_tokens, tf_label, tf_tokens]
     gr.on(

@@ -8,10 +8,13 @@ import gradio as gr
 
 import archdemo.models.rnn
 import archdemo.models.transformer
-from archdemo import explain, plots
-from archdemo import processing as P
-from archdemo.service import ArchDemoService
-from archdemo.ui.common import LIVE, about, own_model_picker, source_code, user_errors
+from archdemo import plots
+from archdemo.sentiment import SentimentReading, read_sentence
+from archdemo.store import ModelStore
+from archdemo.text_processing import MAX_TEXT_CHARS
+from archdemo.ui.errors import user_errors
+from archdemo.ui.layout import LIVE, about, source_code
+from archdemo.ui.own_model import own_model_picker
 
 # (sentence, its true sentiment, what makes it interesting). tests/test_ui_examples.py checks every
 # claim made here ("clearly", "gets this wrong") against the bundled weights, so they stay true.
@@ -57,9 +60,24 @@ ABOUT = {
 }
 
 
-def wrong_note(service: ArchDemoService, name: str, sentence: str, truth: str) -> str:
+def wrong_note(store: ModelStore, name: str, sentence: str, truth: str) -> str:
     """', this model gets it wrong' when it does: the label is computed from the model, never hand-written."""
-    return "" if service.sentiment(name, sentence).answer["label"] == truth else "; this model gets it wrong"
+    return "" if read_sentence(store, name, sentence).answer["label"] == truth else "; this model gets it wrong"
+
+
+def word_highlights(r: SentimentReading) -> list[tuple[str, float]]:
+    """The visitor's words, coloured by how far each moved the LSTM, or by the classifier's attention."""
+    scores = r.influence if r.influence is not None else r.pooled_attention
+    return plots.highlight_spans(r.tokens[r.words], scores[r.words])
+
+
+def attention_view(r: SentimentReading, layer: str | None, head: str | None) -> tuple[object, str]:
+    """The attention map for a chosen layer and head (or all heads averaged), and its title."""
+    layer_i = min(int(layer or 1), len(r.attention)) - 1  # another model may have fewer layers
+    heads = r.attention[layer_i]  # (h, T, T)
+    one = not str(head).startswith("all") and int(head) <= heads.shape[0]
+    chosen = heads[int(head) - 1] if one else heads.mean(0)
+    return chosen, f"Layer {layer_i + 1}, " + (f"head {head}" if one else "all heads")
 
 
 def transformer_menus(config) -> tuple[dict, dict]:
@@ -70,7 +88,7 @@ def transformer_menus(config) -> tuple[dict, dict]:
     )
 
 
-def text_tab(service: ArchDemoService, name: str) -> None:
+def text_tab(store: ModelStore, name: str) -> None:
     about(*ABOUT[name])
     gr.Markdown("Both text models were trained on the same movie-review phrases (SST-2) with the same tokenizer.")
     with gr.Row(equal_height=False):
@@ -79,14 +97,14 @@ def text_tab(service: ArchDemoService, name: str) -> None:
                 label="A sentence",
                 placeholder="Type a movie-review style sentence...",
                 lines=2,
-                max_length=P.MAX_TEXT_CHARS,
+                max_length=MAX_TEXT_CHARS,
                 elem_id=f"{name}-input",
             )
             button = gr.Button("Read it", variant="primary", elem_id=f"{name}-submit")
             gr.Examples(
                 [[s] for s, _, _ in EXAMPLES],
                 inputs=[text],
-                example_labels=[f"{s} ({why}{wrong_note(service, name, s, truth)})" for s, truth, why in EXAMPLES],
+                example_labels=[f"{s} ({why}{wrong_note(store, name, s, truth)})" for s, truth, why in EXAMPLES],
             )
         with gr.Column(scale=2, min_width=260):
             prediction = gr.Label(label="Sentiment", num_top_classes=2, elem_id=f"{name}-prediction")
@@ -102,17 +120,17 @@ def text_tab(service: ArchDemoService, name: str) -> None:
         plot_b = gr.Plot(label="Hidden state over time", elem_id="rnn-hidden")
         controls = []
     else:
-        layers, heads = transformer_menus(service.model("transformer").config)
+        layers, heads = transformer_menus(store.get("transformer").config)
         with gr.Row():
             layer = gr.Dropdown(**layers, label="Layer", elem_id="transformer-layer")
             head = gr.Dropdown(**heads, label="Head", elem_id="transformer-head")
         plot_a = gr.Plot(label="Attention", elem_id="transformer-attention")
         plot_b = gr.State(None)
         controls = [layer, head]
-    own_choice, model_events = own_model_picker(service, name)
+    own_choice, model_events = own_model_picker(store, name)
 
     def transformer_controls(own: str | None):
-        layers, heads = transformer_menus(service.using(name, own).model(name).config)
+        layers, heads = transformer_menus(store.get(name, own).config)
         return gr.update(**layers), gr.update(**heads)
 
     source_code(archdemo.models.rnn if name == "rnn" else archdemo.models.transformer)
@@ -122,31 +140,18 @@ def text_tab(service: ArchDemoService, name: str) -> None:
         *choices, own = choices  # the controls' values, then the visitor's own model (or None)
         if live and not (sentence or "").strip():
             return None, "", None, None, None  # a cleared box while typing is not an error
-        svc = service.using(name, own)
-        result = svc.sentiment(name, sentence)
-        note, probs = "\n".join(f"- {n}" for n in result.notices), result.answer["probabilities"]
+        r = read_sentence(store, name, sentence, own)  # one guarded pass: verdict and insides
+        note, probs = "\n".join(f"- {n}" for n in r.notices), r.answer["probabilities"]
         if name == "rnn":
-            r = explain.rnn_reading(svc, sentence)
             return (
                 probs,
                 note,
-                plots.highlight_spans(r.tokens, r.influence),
-                plots.belief_plot(r.tokens, r.belief),
+                word_highlights(r),
+                plots.belief_plot(r.tokens, r.belief, r.labels[1]),
                 plots.hidden_state_heatmap(r.tokens, r.hidden),
             )
-        t = explain.transformer_attention(svc, sentence)
-        layer_i = min(int(choices[0] or 1), len(t.attention)) - 1  # another model may have fewer layers
-        heads = t.attention[layer_i]  # (h, T, T)
-        one = not str(choices[1]).startswith("all") and int(choices[1]) <= heads.shape[0]
-        chosen = heads[int(choices[1]) - 1] if one else heads.mean(0)
-        title = f"Layer {layer_i + 1}, " + (f"head {choices[1]}" if one else "all heads")
-        return (
-            probs,
-            note,
-            plots.highlight_spans(t.tokens[1:], t.pooled_attention[1:]),
-            plots.attention_heatmap(t.tokens, chosen, title),
-            None,
-        )
+        chosen, title = attention_view(r, *choices)
+        return probs, note, word_highlights(r), plots.attention_heatmap(r.tokens, chosen, title), None
 
     outputs = [prediction, notes, tokens, plot_a, plot_b]
     inputs = [text, *controls, own_choice]

@@ -1,33 +1,22 @@
-"""Pure pre- and post-processing shared by training, evaluation and the app.
+"""Images in: any drawing or upload -> a 28x28 float array made the way MNIST digits were made.
 
-Images: any drawing or upload -> a 28x28 float array made the way MNIST digits were made.
-Text: any typed sentence -> SST-2's token form -> ids. Logits -> label dictionaries.
-No torch models and no gradio here; every function validates its input and raises ``InputError``
-with a sentence a user can act on.
+Also the corruptions the autoencoder learns to undo, and PSNR to score it. Pure numpy and PIL: no
+torch, no gradio. Every function validates its input and raises ``InputError`` with a sentence a user
+can act on.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
+from archdemo.errors import InputError
+
 MAX_IMAGE_SIDE = 8192  # pixels; a phone photo is ~4000
 MAX_IMAGE_PIXELS = 40_000_000
-MAX_TEXT_CHARS = 5_000  # a long review is ~2,000 characters
 MIN_INK = 0.02  # an image whose ink never gets this far from the background is blank
-
-
-class InputError(ValueError):
-    """Bad user input; the message is meant to be shown to the user as it is."""
-
-
-# ---------------------------------------------------------------- images
 
 
 def to_grayscale_ink(image: np.ndarray | Image.Image) -> np.ndarray:
@@ -157,118 +146,6 @@ def prepare_digit(image: np.ndarray | Image.Image | None) -> np.ndarray:
     if image is None:
         raise InputError("No image: draw a digit, upload one or pick a sample.")
     return mnist_style(to_grayscale_ink(image))
-
-
-# ---------------------------------------------------------------- text
-
-_QUOTES = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u2033": '"',
-        "\u2013": "-",
-        "\u2014": "--",
-        "\u2026": "...",
-    }
-)
-_BACKTICKS = re.compile(r"`+")
-_END = r"(?![^\W_])"  # the end of a word as _TOKEN sees words (\b would treat "_" as part of one)
-_CLITICS = re.compile(rf"(?i)([a-z])(n't){_END}|([a-z0-9])('s|'re|'ve|'ll|'d|'m){_END}")
-_TOKEN = re.compile(rf"\.\.\.|--|``|''|n't|'(?:s|re|ve|ll|d|m){_END}|[^\W_]+(?:[-'.][^\W_]+)*|\S")
-
-
-@dataclass
-class Encoded:
-    tokens: list[str]  # the tokens the model reads (after truncation)
-    ids: list[int]
-    truncated: int  # how many tokens were cut off the end
-    unknown: int  # how many tokens are not in the vocabulary
-
-
-def validate_text(text: object) -> str:
-    if text is None:
-        raise InputError("No text was sent: type a sentence.")
-    if not isinstance(text, str):
-        raise InputError(f"Expected text, got {type(text).__name__}.")
-    if len(text) > MAX_TEXT_CHARS:
-        raise InputError(
-            f"The text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}. Please shorten it."
-        )
-    if not text.strip():
-        raise InputError("The text is empty: type a sentence.")
-    return text
-
-
-def tokenize(text: str) -> list[str]:
-    """Typed text -> SST-2's form: lower case, PTB-style clitics ("do n't", "it 's"), split punctuation.
-
-    Control characters and null bytes are dropped; accents are kept (SST-2 has "élan"); curly quotes
-    become straight ones and double quotes become SST's `` and ''.
-    """
-    text = unicodedata.normalize("NFKC", validate_text(text)).translate(_QUOTES)
-    text = _BACKTICKS.sub(lambda m: "``" * (len(m[0]) // 2) + "'" * (len(m[0]) % 2), text)  # keep SST's ``
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text).lower()
-    text = re.sub(rf"(?<=[a-z])n\s*'\s*t{_END}", " n't", text)  # SST's "don ' t", however spaced
-    n = 1
-    while n:  # one split can expose another: "it'sn't" -> "it's n't" -> "it 's n't"
-        text, n = _CLITICS.subn(_split_clitic, text)
-    out: list[str] = []
-    quote_open = True
-    for tok in _TOKEN.findall(text):
-        if tok == '"':
-            tok = "``" if quote_open else "''"
-            quote_open = not quote_open
-        out.append(tok)
-    return out
-
-
-def _split_clitic(m: re.Match) -> str:
-    return f"{m.group(1)} {m.group(2)}" if m.group(1) else f"{m.group(3)} {m.group(4)}"
-
-
-class Tokenizer:
-    """Word-level tokenizer whose vocabulary travels in the model's config.json."""
-
-    def __init__(self, vocab: Sequence[str], unk_id: int, max_len: int, cls_id: int | None = None) -> None:
-        self.vocab = list(vocab)
-        self.index = {w: i for i, w in enumerate(self.vocab)}
-        self.unk_id = unk_id
-        self.cls_id = cls_id
-        self.max_len = max_len
-
-    def encode(self, text: str) -> Encoded:
-        tokens = tokenize(text)
-        if not any(any(ch.isalnum() for ch in t) for t in tokens):
-            raise InputError("The text has no words in it (only symbols or emoji): type a sentence.")
-        room = self.max_len - (1 if self.cls_id is not None else 0)
-        truncated = max(0, len(tokens) - room)
-        tokens = tokens[:room]
-        ids = [self.index.get(t, self.unk_id) for t in tokens]
-        unknown = sum(i == self.unk_id for i in ids)
-        if self.cls_id is not None:
-            tokens, ids = ["[CLS]", *tokens], [self.cls_id, *ids]
-        return Encoded(tokens, ids, truncated, unknown)
-
-
-# ---------------------------------------------------------------- outputs
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def label_dict(probs: Sequence[float], labels: Sequence[str]) -> dict:
-    """Probabilities -> {"label": top label, "probabilities": {label: p}} (the API's answer shape)."""
-    probs = [float(p) for p in probs]
-    best = int(np.argmax(probs))
-    return {"label": labels[best], "probabilities": dict(zip(labels, probs, strict=True))}
 
 
 def psnr(clean: np.ndarray, other: np.ndarray) -> float:

@@ -1,0 +1,69 @@
+"""Every setting the app takes, parsed once (in ``app.py``) and passed down as one object.
+
+Command-line flags win over environment variables, which win over the defaults. Nothing below
+``app.py`` reads ``ARCHDEMO_*`` variables: the store, the tasks and the UI get this object.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+SESSION_CAPACITY = 1000  # browser tabs and API clients whose Gradio state is kept (see ui/__init__.py)
+OFF = ("off", "0", "false", "no")
+
+
+@dataclass(frozen=True)
+class Settings:
+    device: str | None = None  # "cpu", "cuda", "cuda:N"; None: cuda if available, else cpu
+    weights: Literal["bundled", "hub"] = "bundled"  # every model from weights/, or from its pinned Hub repo
+    sources: Mapping[str, str] = field(default_factory=dict)  # per model: a folder or hub:ORG/REPO@REVISION
+    user_models: bool = True  # show the "use your own model from the Hub" panels
+    micro_batching: bool = False  # concurrent API requests share one forward pass per model
+    max_queue: int = 256  # requests waiting at most; past it Gradio answers "Queue is full"
+    max_sessions: int = SESSION_CAPACITY
+    serving: Literal["tuned", "defaults"] = "tuned"  # defaults: Gradio as it comes, for the benchmark
+    host: str = "127.0.0.1"
+    port: int = 7860
+    share: bool = False
+    mcp: bool = False
+
+    def __post_init__(self) -> None:
+        if self.weights not in ("bundled", "hub"):
+            raise ValueError(f"weights must be 'bundled' or 'hub', not {self.weights!r}")
+        if self.serving not in ("tuned", "defaults"):
+            raise ValueError(f"serving must be 'tuned' or 'defaults', not {self.serving!r}")
+
+    @property
+    def explicit(self) -> frozenset[str]:
+        """Models whose weights someone named on purpose: they never fall back to the bundled copy."""
+        return frozenset(self.sources)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
+        """Settings from ``ARCHDEMO_*`` / ``GRADIO_*`` variables; ``overrides`` (e.g. parsed flags) win."""
+        env = os.environ if environ is None else environ
+        on_spaces = bool(env.get("SPACE_ID"))
+        sources = {
+            key[len("ARCHDEMO_") : -len("_WEIGHTS")].lower(): value
+            for key, value in env.items()
+            if key.startswith("ARCHDEMO_") and key.endswith("_WEIGHTS") and key != "ARCHDEMO_WEIGHTS" and value
+        }
+        values = {
+            "device": env.get("ARCHDEMO_DEVICE") or None,
+            "weights": env.get("ARCHDEMO_WEIGHTS") or "bundled",
+            "sources": sources,
+            "user_models": env.get("ARCHDEMO_USER_MODELS", "on").strip().lower() not in OFF,
+            "max_queue": int(env.get("ARCHDEMO_MAX_QUEUE", "256")),
+            "max_sessions": int(env.get("ARCHDEMO_MAX_SESSIONS", str(SESSION_CAPACITY))),
+            "serving": env.get("ARCHDEMO_SERVING") or "tuned",
+            "host": env.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if on_spaces else "127.0.0.1"),  # noqa: S104 (Spaces)
+            "port": int(env.get("GRADIO_SERVER_PORT", "7860")),
+            "mcp": env.get("GRADIO_MCP_SERVER", "").strip().lower() in ("1", "true", "yes", "on"),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "micro_batching" not in overrides:
+            values["micro_batching"] = values["serving"] == "tuned"
+        return cls(**values)

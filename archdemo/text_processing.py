@@ -1,0 +1,119 @@
+"""Text in: any typed sentence -> SST-2's token form -> ids, for the word-level text models.
+
+Pure Python: no torch, no gradio. ``validate_text`` is the edge where visitors' text is checked
+(type, length, emptiness); the tokenizer itself only maps tokens to ids, so training and serving
+share it without repeating the checks.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from archdemo.errors import InputError
+
+MAX_TEXT_CHARS = 5_000  # a long review is ~2,000 characters
+
+
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+        "\u2013": "-",
+        "\u2014": "--",
+        "\u2026": "...",
+    }
+)
+_BACKTICKS = re.compile(r"`+")
+_END = r"(?![^\W_])"  # the end of a word as _TOKEN sees words (\b would treat "_" as part of one)
+_CLITICS = re.compile(rf"(?i)([a-z])(n't){_END}|([a-z0-9])('s|'re|'ve|'ll|'d|'m){_END}")
+_TOKEN = re.compile(rf"\.\.\.|--|``|''|n't|'(?:s|re|ve|ll|d|m){_END}|[^\W_]+(?:[-'.][^\W_]+)*|\S")
+
+
+@dataclass
+class Encoded:
+    tokens: list[str]  # the tokens the model reads (after truncation)
+    ids: list[int]
+    truncated: int  # how many tokens were cut off the end
+    unknown: int  # how many tokens are not in the vocabulary
+
+
+def validate_text(text: object) -> str:
+    if text is None:
+        raise InputError("No text was sent: type a sentence.")
+    if not isinstance(text, str):
+        raise InputError(f"Expected text, got {type(text).__name__}.")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(
+            f"The text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}. Please shorten it."
+        )
+    if not text.strip():
+        raise InputError("The text is empty: type a sentence.")
+    return text
+
+
+def tokenize(text: str) -> list[str]:
+    """Typed text -> SST-2's form: lower case, PTB-style clitics ("do n't", "it 's"), split punctuation.
+
+    Control characters and null bytes are dropped; accents are kept (SST-2 has "élan"); curly quotes
+    become straight ones and double quotes become SST's `` and ''.
+    """
+    text = unicodedata.normalize("NFKC", validate_text(text)).translate(_QUOTES)
+    text = _BACKTICKS.sub(lambda m: "``" * (len(m[0]) // 2) + "'" * (len(m[0]) % 2), text)  # keep SST's ``
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text).lower()
+    text = re.sub(rf"(?<=[a-z])n\s*'\s*t{_END}", " n't", text)  # SST's "don ' t", however spaced
+    n = 1
+    while n:  # one split can expose another: "it'sn't" -> "it's n't" -> "it 's n't"
+        text, n = _CLITICS.subn(_split_clitic, text)
+    out: list[str] = []
+    quote_open = True
+    for tok in _TOKEN.findall(text):
+        if tok == '"':
+            tok = "``" if quote_open else "''"
+            quote_open = not quote_open
+        out.append(tok)
+    return out
+
+
+def _split_clitic(m: re.Match) -> str:
+    return f"{m.group(1)} {m.group(2)}" if m.group(1) else f"{m.group(3)} {m.group(4)}"
+
+
+class Tokenizer:
+    """Word-level tokenizer whose vocabulary travels in the model's config.json."""
+
+    def __init__(self, vocab: Sequence[str], unk_id: int, max_len: int, cls_id: int | None = None) -> None:
+        self.vocab = list(vocab)
+        self.index = {w: i for i, w in enumerate(self.vocab)}
+        self.unk_id = unk_id
+        self.cls_id = cls_id
+        self.max_len = max_len
+
+    def encode(self, text: str) -> Encoded:
+        """A visitor's text (checked here, at the edge) -> what the model reads."""
+        tokens = tokenize(text)
+        if not any(any(ch.isalnum() for ch in t) for t in tokens):
+            raise InputError("The text has no words in it (only symbols or emoji): type a sentence.")
+        return self.encode_tokens(tokens)
+
+    def encode_tokens(self, tokens: Sequence[str]) -> Encoded:
+        """Tokens (already in SST-2's form) -> ids, cut to ``max_len``, with [CLS] in front if the model has one.
+
+        Training calls this on SST-2's own tokens, so the ids it learns from are made exactly as served.
+        """
+        room = self.max_len - (1 if self.cls_id is not None else 0)
+        truncated = max(0, len(tokens) - room)
+        tokens = list(tokens[:room])
+        ids = [self.index.get(t, self.unk_id) for t in tokens]
+        unknown = sum(i == self.unk_id for i in ids)
+        if self.cls_id is not None:
+            tokens, ids = ["[CLS]", *tokens], [self.cls_id, *ids]
+        return Encoded(tokens, ids, truncated, unknown)

@@ -1,0 +1,110 @@
+"""The Compare tab's measured facts about every model: size, quality, speed on this machine, input limits.
+
+Quality comes from ``archdemo.evaluate`` (saved to assets/metrics.json by ``--write-cards``);
+latency is measured here, on whatever machine runs this, at the moment it is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from archdemo.answers import Answers
+from archdemo.hub import WEIGHTS_NAME
+from archdemo.image_processing import MAX_IMAGE_SIDE
+from archdemo.registry import MODELS
+from archdemo.store import ModelStore
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+METRICS_PATH = ASSETS / "metrics.json"
+SAMPLE_DIGIT = ASSETS / "digits" / "3.png"
+SAMPLE_TEXT = "a thoughtful , funny and surprisingly moving film that never quite loses its way ."
+
+
+def saved_metrics() -> dict | None:
+    try:
+        return json.loads(METRICS_PATH.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def quality(name: str, metrics: dict | None) -> str:
+    if not metrics or name not in metrics:
+        return "not evaluated (run archdemo.evaluate)"
+    m = metrics[name]
+    if name == "autoencoder":
+        return f"{m['psnr_denoised']:.2f} dB PSNR at sigma {m['sigma']} (noisy: {m['psnr_noisy']:.2f} dB)"
+    where = "MNIST test" if name == "cnn" else "SST-2 dev"
+    return f"{m['accuracy']:.2%} accuracy ({where}, n={m['n']:,})"
+
+
+def latency_ms(answers: Answers, name: str, repeats: int = 20) -> float:
+    """Median wall time (ms) of one request through the API's code, preprocessing included, after a warm-up."""
+    digit = np.asarray(Image.open(SAMPLE_DIGIT))
+    call = {
+        "cnn": lambda: answers.classify_digit(digit),
+        "autoencoder": lambda: answers.denoise_digit(digit, 0.5),
+    }.get(name, lambda: answers.sentiment(name, SAMPLE_TEXT))
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
+def longest_input(store: ModelStore, name: str) -> str:
+    if name in ("cnn", "autoencoder"):
+        return f"any image up to {MAX_IMAGE_SIDE:,} px a side (read as 28x28)"
+    return f"{store.get(name).config.max_len} tokens (longer text is cut, with a notice)"
+
+
+class ModelTable:
+    """Rows: model, task, parameters, weights size, quality, latency on this machine, longest input.
+
+    Measured at most once a minute: a room of visitors opening the tab together triggers one measurement.
+    """
+
+    TTL_S = 60.0
+
+    def __init__(self, store: ModelStore) -> None:
+        self.store = store
+        self.answers = Answers(store)  # unbatched: a timing of one request on its own
+        self._rows: tuple[float, list[list[str]]] | None = None
+
+    def rows(self, measure: bool = True) -> list[list[str]]:
+        if measure and self._rows and time.monotonic() - self._rows[0] < self.TTL_S:
+            return self._rows[1]
+        rows = self._measure(measure)
+        if measure:
+            self._rows = (time.monotonic(), rows)
+        return rows
+
+    def _measure(self, measure: bool) -> list[list[str]]:
+        metrics = saved_metrics()
+        rows = []
+        for name, spec in MODELS.items():
+            model = self.store.get(name)
+            params = sum(p.numel() for p in model.parameters())
+            source = self.store.source(name)
+            size = Path(source.location, WEIGHTS_NAME).stat().st_size if source.kind == "dir" else None
+            rows.append(
+                [
+                    spec.title,
+                    spec.task,
+                    f"{params:,}",
+                    f"{size / 1e6:.2f} MB" if size else "(from the Hub)",
+                    quality(name, metrics),
+                    f"{latency_ms(self.answers, name):.1f} ms" if measure else "-",
+                    longest_input(self.store, name),
+                ]
+            )
+        return rows
+
+
+TABLE_HEADERS = ["model", "task", "parameters", "weights file", "quality", "latency, one input", "longest input"]

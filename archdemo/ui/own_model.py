@@ -1,0 +1,64 @@
+"""The "use your own model from the Hub" panel: a visitor's repo for one tab, for that visitor only."""
+
+from __future__ import annotations
+
+import logging
+
+import gradio as gr
+
+from archdemo.hub import USER_MAX_PARAMETERS, USER_MAX_WEIGHTS_BYTES, WeightsError
+from archdemo.registry import get_spec
+from archdemo.store import ModelStore
+from archdemo.ui.errors import public_message
+
+log = logging.getLogger("archdemo.ui")
+
+OWN_MODEL_DEFAULT = "Using archdemo's own model."
+
+
+def own_model_picker(store: ModelStore, name: str) -> tuple[gr.State, list]:
+    """ "Use your own model": a Hub repo id (and revision) for this tab, for this visitor only.
+
+    Returns the visitor's choice (a ``gr.State``: the tasks take it as ``choice``) and the events that
+    change it, so the tab can redraw with the new model.
+    """
+    spec = get_spec(name)
+    arch = spec.model_cls.__name__
+    choice = gr.State(None)
+    if not store.settings.user_models:
+        return choice, []
+    with gr.Accordion("Use your own model from the Hugging Face Hub", open=False, elem_id=f"{name}-own"):
+        gr.Markdown(
+            f"Train a {arch} of your own (`python -m archdemo.train {name}`, with other sizes if you like), "
+            "push it with `python -m archdemo.publish`, and load it here: everything in this tab then runs "
+            "on your model, for you only. The repo needs `config.json` naming the architecture "
+            f"`{arch}` and `model.safetensors`; nothing else in it is read or run. Limits: "
+            f"{USER_MAX_PARAMETERS / 1e6:.0f} M parameters, {USER_MAX_WEIGHTS_BYTES / 2**20:.0f} MB of weights."
+        )
+        with gr.Row():
+            repo = gr.Textbox(
+                label="Hub repo id", placeholder="your-name/my-model", max_length=200, elem_id=f"{name}-own-repo"
+            )
+            revision = gr.Textbox(
+                label="Revision: commit, tag or branch (empty: main)", max_length=100, elem_id=f"{name}-own-revision"
+            )
+        with gr.Row():
+            load = gr.Button("Load this model", elem_id=f"{name}-own-load")
+            reset = gr.Button("Back to archdemo's model", elem_id=f"{name}-own-reset")
+        status = gr.Markdown(OWN_MODEL_DEFAULT, elem_id=f"{name}-own-status")
+
+    def pick(repo_id: str, rev: str, current: str | None) -> tuple[str | None, str]:
+        still = "Still using " + ("the model you loaded before." if current else "archdemo's own model.")
+        try:
+            return store.load_user_model(name, str(repo_id or "")[:200], str(rev or "")[:100])
+        except WeightsError as e:
+            return current, f"**Not loaded.** {public_message(e)}\n\n{still}"
+        except Exception:
+            log.exception("loading a visitor's model for %s", name)
+            return current, f"**Not loaded:** something went wrong on our side. {still}"
+
+    events = [
+        load.click(pick, [repo, revision, choice], [choice, status], api_visibility="private"),
+        reset.click(lambda: (None, OWN_MODEL_DEFAULT), None, [choice, status], api_visibility="private"),
+    ]
+    return choice, events

@@ -1,0 +1,86 @@
+"""Every model forward runs inside a ``spaces.GPU`` call, and each interaction runs each model once.
+
+On a ZeroGPU Space a GPU exists only inside ``spaces.GPU`` calls. tests/zerogpu_driver.py starts the
+app's backend and UI with a stand-in ``spaces`` package (tests/standins/spaces), calls every event
+handler of every tab and every API endpoint once, and records each torch module forward that ran
+outside such a call, and how many passes each model made per call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# The Compare tab's table times 20 requests per model (plus one warm-up) by design: it is a measurement.
+MEASUREMENTS = {"measured": 21}
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "standins"), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "zerogpu_driver.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_the_recorder_sees_an_unguarded_forward(report):
+    assert report["control_outside"], "a forward outside spaces.GPU went unseen: the check itself is broken"
+
+
+def test_every_handler_and_endpoint_ran_without_error(report):
+    calls = report["calls"]
+    failed = [(c["api_name"], c["error"]) for c in calls if c["error"]]
+    assert not failed
+    api = {c["api_name"] for c in calls}
+    assert {"classify_digit", "denoise_digit", "rnn_sentiment", "transformer_sentiment"} <= api
+    names = {c["name"] for c in calls}
+    assert {"classify", "run", "walk_between", "read", "both", "measured"} <= names
+
+
+def test_no_model_forward_runs_outside_a_gpu_call(report):
+    leaks = {c["api_name"]: sorted(set(c["outside"])) for c in report["calls"] if c["outside"]}
+    assert not leaks, f"model forwards outside spaces.GPU (they would fail on ZeroGPU): {leaks}"
+    assert sum(sum(c["forwards"].values()) for c in report["calls"]) > 20  # the handlers did run models
+
+
+def test_each_interaction_runs_each_model_once(report):
+    for c in report["calls"]:
+        allowed = MEASUREMENTS.get(c["name"], 1)
+        too_many = {m: n for m, n in c["forwards"].items() if n > allowed}
+        assert not too_many, f"{c['api_name']} ran {too_many} passes (answer and insides should share one)"
+
+
+@pytest.mark.parametrize(
+    "handler, models",
+    [
+        ("classify", {"cnn": 1}),  # the CNN tab: prediction, feature maps and CAM from one pass
+        ("run", {"autoencoder": 1, "cnn": 1}),  # denoise + code, and the CNN on clean/noisy/denoised together
+        ("walk_between", {"autoencoder": 1}),
+        ("both", {"rnn": 1, "transformer": 1}),  # Compare: each reader once
+        ("classify_digit", {"cnn": 1}),
+        ("denoise_digit", {"autoencoder": 1}),
+        ("rnn_sentiment", {"rnn": 1}),
+        ("transformer_sentiment", {"transformer": 1}),
+    ],
+)
+def test_interactions_run_exactly_the_models_they_show(report, handler, models):
+    seen = [c["forwards"] for c in report["calls"] if c["name"] == handler]
+    assert seen and all(f == models for f in seen), seen
+
+
+def test_text_tabs_read_once_per_change(report):
+    reads = [c["forwards"] for c in report["calls"] if c["name"] in ("read", "fn")]
+    assert reads and all(sum(f.values()) == 1 for f in reads), reads

@@ -1,0 +1,112 @@
+"""Run every tab handler and API endpoint of the app once, as on a ZeroGPU Space; print what ran where.
+
+Started by tests/test_gpu_guard.py in a fresh interpreter with tests/standins on PYTHONPATH, so that
+``import spaces`` finds the stand-in before any archdemo module is imported (``guarded`` applies
+``spaces.GPU`` when a module is imported, as on a real Space). Prints one JSON object:
+{"decorated": [...], "calls": [{"name", "api_name", "forwards": {model: n}, "outside": [module, ...]}]}.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import spaces
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from archdemo.answers import Answers  # noqa: E402
+from archdemo.registry import MODELS  # noqa: E402
+from archdemo.settings import Settings  # noqa: E402
+from archdemo.store import ModelStore  # noqa: E402
+from archdemo.ui import build  # noqa: E402
+
+DIGIT = ROOT / "archdemo" / "assets" / "digits" / "7.png"
+outside: list[str] = []
+forwards: dict[str, int] = {}
+
+
+def record_outside(module, args):
+    if not spaces.inside():
+        outside.append(type(module).__name__)
+
+
+def entry_module(name: str, model: torch.nn.Module) -> torch.nn.Module:
+    """The first layer every pass through a model goes through: one call of it is one forward."""
+    for attr in ("embeddings", "embedding", "encoder", "stages"):
+        part = getattr(model, attr, None)
+        if part is not None:
+            return part[0] if isinstance(part, torch.nn.ModuleList) else part
+    raise AssertionError(f"no entry layer known for {name}")
+
+
+def count(name: str):
+    def hook(module, args):
+        forwards[name] = forwards.get(name, 0) + 1
+
+    return hook
+
+
+def inputs_for(fn) -> list:
+    """A plausible value for each input component of an event handler."""
+    digit = np.asarray(Image.open(DIGIT).convert("L"))
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = np.kron(digit, np.ones((10, 10), np.uint8))  # the digit as strokes on transparency
+    values = []
+    for c in fn.inputs:
+        kind = type(c).__name__
+        if kind in ("Sketchpad", "ImageEditor"):
+            values.append({"background": None, "layers": [], "composite": canvas})
+        elif kind == "Textbox":
+            values.append("It's not bad, I'd say!")
+        elif kind == "File":
+            values.append(str(DIGIT))
+        elif kind == "Number":
+            values.append(0.5)
+        elif kind in ("Dropdown", "Slider", "Radio"):
+            values.append(c.value)
+        elif kind == "State":
+            values.append(None)
+        else:
+            raise AssertionError(f"no test value for a {kind} input of {fn.name}")
+    return values
+
+
+def main() -> None:
+    store = ModelStore(Settings(device="cpu"))
+    answers = Answers(store, micro_batching=True)  # as app.py serves: the API through the micro-batchers
+    store.load_all()
+    for name in MODELS:
+        entry_module(name, store.get(name)).register_forward_pre_hook(count(name))
+    torch.nn.modules.module.register_module_forward_pre_hook(record_outside)
+    demo = build(store, answers)
+    calls = []
+    for fn in demo.fns.values():
+        if fn.fn is None or fn.name == "load_example":
+            continue  # runs in the browser only, or Gradio's own copying of an example into the inputs
+            # (the change event that copy fires is one of the handlers called here)
+        outside.clear()
+        forwards.clear()
+        error = None
+        try:
+            fn.fn(*inputs_for(fn))
+        except Exception as e:  # noqa: BLE001 - reported, and the test fails on it
+            error = f"{type(e).__name__}: {e}"
+        calls.append(
+            {"name": fn.name, "api_name": fn.api_name, "forwards": dict(forwards), "outside": list(outside), "error": error}
+        )
+    # A control: a forward run with no guard must be seen, or the recorder itself is broken.
+    outside.clear()
+    with torch.inference_mode():
+        store.get("cnn")(torch.zeros(1, 1, 28, 28))
+    control = list(outside)
+    print(json.dumps({"decorated": spaces.decorated, "calls": calls, "control_outside": control}))
+
+
+if __name__ == "__main__":
+    main()
