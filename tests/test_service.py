@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from archdemo.hub import BUNDLED_DIR
 from archdemo import digits
 from archdemo.errors import InputError
+from archdemo.hub import BUNDLED_DIR
 from archdemo.sentiment import read_sentence
 
 DIGITS = sorted((BUNDLED_DIR.parent / "archdemo" / "assets" / "digits").glob("*.png"))

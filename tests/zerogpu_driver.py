@@ -98,7 +98,13 @@ def main() -> None:
         except Exception as e:  # noqa: BLE001 - reported, and the test fails on it
             error = f"{type(e).__name__}: {e}"
         calls.append(
-            {"name": fn.name, "api_name": fn.api_name, "forwards": dict(forwards), "outside": list(outside), "error": error}
+            {
+                "name": fn.name,
+                "api_name": fn.api_name,
+                "forwards": dict(forwards),
+                "outside": list(outside),
+                "error": error,
+            }
         )
     # A control: a forward run with no guard must be seen, or the recorder itself is broken.
     outside.clear()
