@@ -45,6 +45,16 @@ _DETAILS = {
         "phrases, each weighted by its length (capped at 25 tokens), with word dropout.",
         "metric": ("accuracy", "accuracy", "Accuracy on the 872 SST-2 dev sentences"),
     },
+    "pretrained_transformer": {
+        "dataset": ("glue", "SST-2 (GLUE)"),
+        "tags": ["text-classification", "sentiment-analysis", "transformer", "lora", "sst2"],
+        "about": "The MiniLM-L6 encoder of sentence-transformers/all-MiniLM-L6-v2 (6 layers, width 384, 12 heads, "
+        "22.7 M parameters; pretrained by others on a billion sentence pairs), fine-tuned on the 67,349 SST-2 "
+        "training phrases with LoRA (rank 8) on every attention and feed-forward matrix, plus its layer norms "
+        "and a linear head on the mean of the token states. This repo holds only what fine-tuning learned; "
+        "the base is read from its Hub repo at the revision and SHA-256 pinned in config.json.",
+        "metric": ("accuracy", "accuracy", "Accuracy on the 872 SST-2 dev sentences"),
+    },
 }
 
 

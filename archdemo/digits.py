@@ -59,6 +59,7 @@ class DenoiseReading:
 @guarded
 def read_digit(store: ModelStore, digit: np.ndarray, choice: str | None = None) -> DigitReading:
     """One prepared (28, 28) digit through the CNN, keeping every stage's maps and the class-activation map."""
+    digit = _prepared(digit, "digit")  # a prepared 28x28 of finite numbers, or InputError (float32 copy)
     model = store.get("cnn", choice)
     x = torch.as_tensor(digit, dtype=torch.float32, device=store.device)[None, None]  # (1, 1, 28, 28)
     logits, feats = model.forward_with_features(x)  # (1, classes), [(1, C_k, H_k, W_k)]

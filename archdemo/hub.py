@@ -241,14 +241,25 @@ def load_model(name: str, source: WeightsSource | None = None, device: str | tor
         model = spec.model_cls(config)
     except Exception as e:  # a config whose numbers cannot build the model (e.g. heads not dividing width)
         raise WeightsError(f"{source}: config cannot build {spec.model_cls.__name__}: {e}") from None
+    fine_tuned = hasattr(model, "load_base_state")  # a pretrained base (pinned, hash-checked) + what was learned here
+    if fine_tuned:
+        from archdemo.base_weights import BaseModelError, load_base_weights
+
+        try:
+            model.load_base_state(load_base_weights(config))
+        except (BaseModelError, ValueError) as e:
+            raise WeightsError(f"{source}: the pretrained base: {e}") from None
     path = fetch(source, WEIGHTS_NAME)
     try:
         state = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError) as e:
         raise WeightsError(f"{path} is not a readable safetensors file: {e}") from None
     try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as e:
+        if fine_tuned:
+            model.load_fine_tuned_state(state)
+        else:
+            model.load_state_dict(state, strict=True)
+    except (RuntimeError, ValueError) as e:
         raise WeightsError(f"{path} does not fit the config: {str(e).splitlines()[0]} ...") from None
     log.info("loaded %s from %s", name, source)
     return model.to(device).eval()
@@ -266,7 +277,9 @@ def save_pretrained(model: nn.Module, directory: str | Path, card: str | None = 
         **config_to_dict(model.config),  # type: ignore[arg-type]
     }
     (directory / CONFIG_NAME).write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    # A model on a pretrained base saves only what fine-tuning learned; the base stays on the Hub.
+    full = model.fine_tuned_state_dict() if hasattr(model, "fine_tuned_state_dict") else model.state_dict()
+    state = {k: v.detach().cpu().contiguous() for k, v in full.items()}
     save_file(state, str(directory / WEIGHTS_NAME), metadata={"format": "pt", "architecture": spec.model_cls.__name__})
     if card is not None:
         (directory / CARD_NAME).write_text(card, encoding="utf-8")

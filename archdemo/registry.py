@@ -10,11 +10,14 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from archdemo.base_weights import load_tokenizer
 from archdemo.models import (
     DenoisingAutoencoder,
     DenoisingAutoencoderConfig,
     DigitCNN,
     DigitCNNConfig,
+    PretrainedSentimentTransformer,
+    PretrainedSentimentTransformerConfig,
     SentimentRNN,
     SentimentRNNConfig,
     SentimentTransformer,
@@ -72,6 +75,16 @@ MODELS: dict[str, ModelSpec] = {
             "archdemo/sentiment-transformer",
             None,
             word_tokenizer,
+        ),
+        ModelSpec(
+            "pretrained_transformer",
+            "Pretrained Transformer",
+            PretrainedSentimentTransformer,
+            PretrainedSentimentTransformerConfig,
+            "text-classification",
+            "archdemo/sentiment-minilm-lora",
+            None,
+            load_tokenizer,  # the base's own WordPiece tokenizer, pinned by hash
         ),
     ]
 }

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     device = pick_device(args.device)
+    out = args.out or BUNDLED_DIR / args.model
     print(f"training {args.model} on {describe(device)}")
     if args.model in ("cnn", "autoencoder"):
         from archdemo.training.images import train_autoencoder, train_cnn
@@ -36,11 +37,17 @@ def main(argv: list[str] | None = None) -> None:
         fn = train_cnn if args.model == "cnn" else train_autoencoder
         kwargs = {"epochs": args.epochs} if args.epochs else {}
         model = fn(args.data_dir, device, seed=args.seed, **kwargs)
+    elif args.model == "pretrained_transformer":
+        from archdemo.training.finetune import train_pretrained
+
+        # Saved after every epoch too, so a long CPU run that is stopped still leaves its best-so-far.
+        keep = lambda m, epoch: save_pretrained(m, out, model_card(args.model, None))  # noqa: E731
+        model = train_pretrained(args.data_dir, device, epochs=args.epochs, seed=args.seed, on_epoch=keep)
     else:
         from archdemo.training.text import train_text
 
         model = train_text(args.model, args.data_dir, device, epochs=args.epochs, seed=args.seed)
-    out = save_pretrained(model.to("cpu"), args.out or BUNDLED_DIR / args.model, model_card(args.model, None))
+    out = save_pretrained(model.to("cpu"), out, model_card(args.model, None))
     print(f"wrote {out} (run `python -m archdemo.evaluate --data-dir DIR --write-cards` for the card's numbers)")
 
 

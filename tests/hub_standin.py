@@ -74,8 +74,11 @@ class HubStandin:
         branch: str = "main",
         inherit: bool = True,
         message: str = "",
+        sha: str | None = None,
     ) -> str:
         """Commit ``files`` (name -> content) to ``repo_id`` on ``branch`` (created with the repo if new); returns sha.
+
+        ``sha`` forces the commit's hash (to serve a public repo at the revision a config pins).
 
         The new tree is the branch's current tree updated with ``files`` (``inherit=False``: only ``files``).
         """
@@ -89,7 +92,7 @@ class HubStandin:
             h = hashlib.sha1(f"{repo_id}\0{parent}\0{self._counter}\0{message}".encode())
             for name in sorted(tree):
                 h.update(name.encode() + b"\0" + hashlib.sha256(tree[name]).digest())
-            sha = h.hexdigest()
+            sha = sha or h.hexdigest()
             repo.commits[sha] = _Commit(sha, tree, message)
             repo.refs[branch] = sha
             return sha

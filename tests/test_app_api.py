@@ -21,7 +21,13 @@ def client(app_url):
 def test_api_lists_exactly_the_documented_endpoints(client):
     api = client.view_api(print_info=False, return_format="dict")
     names = set(api["named_endpoints"])
-    assert names == {"/classify_digit", "/denoise_digit", "/rnn_sentiment", "/transformer_sentiment"}
+    assert names == {
+        "/classify_digit",
+        "/denoise_digit",
+        "/rnn_sentiment",
+        "/transformer_sentiment",
+        "/pretrained_transformer_sentiment",
+    }
     params = api["named_endpoints"]["/denoise_digit"]["parameters"]
     assert [p["parameter_name"] for p in params] == ["image", "noise_level"]
 
@@ -52,7 +58,7 @@ def test_denoise_digit(client):
     assert metrics["psnr_denoised"] > metrics["psnr_noisy"]
 
 
-@pytest.mark.parametrize("endpoint", ["/rnn_sentiment", "/transformer_sentiment"])
+@pytest.mark.parametrize("endpoint", ["/rnn_sentiment", "/transformer_sentiment", "/pretrained_transformer_sentiment"])
 def test_sentiment(client, endpoint):
     pos = client.predict("An absolute delight from start to finish.", api_name=endpoint)
     neg = client.predict("Tedious, ugly and far too long.", api_name=endpoint)

@@ -1,19 +1,33 @@
-"""The service's batch methods answer exactly what the one-at-a-time methods answer, item by item.
+"""Micro-batched answers are exactly the one-at-a-time answers, request by request.
 
-Batched serving runs the model once for many requests; these tests hold it to the per-request
-path (the reference): same labels and probabilities (to float rounding), and a bad item gets its own
-``InputError`` in its place while every other item in the batch is still answered.
+Batched serving runs the model once for many concurrent requests (``Answers(store, micro_batching=True)``,
+the path the API endpoints take); these tests hold it to the per-request path (the reference, the
+unbatched ``answers`` fixture): same labels and probabilities (to float rounding), and a bad request gets
+its own ``InputError`` (the same message as alone) while every other request in the batch is still answered.
+
+To make the sharing certain rather than likely, the batched store's models sit behind a gate: the
+first request's batch is held inside the model until every other request has either failed on its own
+(bad input, before batching) or is waiting in the batcher's queue; the gate then opens and all the
+waiting requests run as one batch.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
-from archdemo.processing import InputError
+from archdemo.answers import Answers
+from archdemo.errors import InputError
+from archdemo.sentiment import read_sentence, sentiment_batch
+from archdemo.settings import Settings
+from archdemo.store import ModelStore
 
 DIGITS = Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "digits"
 TEXTS = [
@@ -24,11 +38,12 @@ TEXTS = [
     "A quietly moving film whose small moments add up to something rare: a comedy with a heart.",
 ]
 BAD_TEXTS = ["", "😀🎉", None, 42, "x" * 100_000]
+USED = ("cnn", "autoencoder", "rnn", "transformer")  # the models these tests send requests to
 
 
-def error_of(fn, *args) -> str:
+def error_of(fn, *args, **kwargs) -> str:
     with pytest.raises(InputError) as info:
-        fn(*args)
+        fn(*args, **kwargs)
     return str(info.value)
 
 
@@ -39,112 +54,205 @@ def digit_images() -> list:
     return images
 
 
-def test_classify_digits_equals_one_by_one(service):
+# ---------------------------------------------------------------- the batched path, held to one shared batch
+
+
+class Gated(torch.nn.Module):
+    """Wraps a model; a forward waits for ``gate`` to open, so requests queue up behind the first batch."""
+
+    def __init__(self, inner: torch.nn.Module) -> None:
+        super().__init__()
+        self.inner, self.config = inner, inner.config
+        self.entered, self.gate = threading.Event(), threading.Event()
+        self.gate.set()
+
+    def forward(self, *args, **kwargs):
+        self.entered.set()
+        assert self.gate.wait(timeout=60), "the test never opened the gate"
+        return self.inner(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def batched(store) -> Answers:
+    """The API's micro-batched answers over a private store: the shared store's models, each behind a gate."""
+    gated = ModelStore(Settings(device="cpu"))
+    gated._models.update({name: Gated(store.get(name)) for name in USED})
+    return Answers(gated, micro_batching=True)
+
+
+def concurrently(batched: Answers, name: str, calls: list[Callable[[], object]]) -> tuple[list, list[int]]:
+    """calls[0] (a good request) until its batch is inside model ``name``, then all the others at once.
+
+    -> per call, its result or the exception it raised; and the sizes of the batches this ran.
+    """
+    model, batcher = batched.store.get(name), batched.batchers[name]
+    runs_before = len(batcher.batch_sizes)
+    model.gate.clear()
+    model.entered.clear()
+    out: list = [None] * len(calls)
+    finished: list[int] = []
+
+    def run(i: int) -> None:
+        try:
+            out[i] = calls[i]()
+        except Exception as e:  # noqa: BLE001 - the test looks at each request's own outcome
+            out[i] = e
+        finally:
+            finished.append(i)
+
+    first = threading.Thread(target=run, args=(0,))
+    first.start()
+    try:
+        assert model.entered.wait(timeout=60), "the first request never reached the model"
+        others = [threading.Thread(target=run, args=(i,)) for i in range(1, len(calls))]
+        for t in others:
+            t.start()
+        deadline = time.monotonic() + 60
+        # Every other request has failed on its own thread, or waits in the queue for the next batch.
+        while batcher._queue.qsize() + len(finished) < len(others):
+            assert time.monotonic() < deadline, "the requests never queued up"
+            time.sleep(0.01)
+    finally:
+        model.gate.set()
+    for t in (first, *others):
+        t.join(timeout=60)
+    assert sorted(finished) == list(range(len(calls)))
+    return out, batcher.batch_sizes[runs_before:]
+
+
+def shared_one_batch(sizes: list[int], good: int) -> None:
+    """The first good request ran alone; all the other good ones shared the next batch."""
+    assert sizes == ([1, good - 1] if good > 1 else [1]), sizes
+
+
+def same_answer(got: dict, want: dict) -> None:
+    assert got["label"] == want["label"]
+    assert list(got["probabilities"]) == list(want["probabilities"])
+    np.testing.assert_allclose(list(got["probabilities"].values()), list(want["probabilities"].values()), atol=1e-5)
+
+
+# ---------------------------------------------------------------- CNN
+
+
+def test_batched_classify_digit_equals_one_by_one(batched, answers):
     images = digit_images()
-    batched = service.classify_digits(images)
-    assert len(batched) == len(images)
-    for image, got in zip(images, batched, strict=True):
-        want = service.classify_digit(image)
-        assert got["label"] == want["label"]
-        assert list(got["probabilities"]) == list(want["probabilities"])
-        np.testing.assert_allclose(list(got["probabilities"].values()), list(want["probabilities"].values()), atol=1e-5)
+    got, sizes = concurrently(batched, "cnn", [lambda im=im: batched.classify_digit(im) for im in images])
+    shared_one_batch(sizes, len(images))
+    for image, answer in zip(images, got, strict=True):
+        same_answer(answer, answers.classify_digit(image))
 
 
-def test_one_bad_image_does_not_spoil_the_batch(service):
+def test_one_bad_image_does_not_spoil_the_batch(batched, answers):
     good = digit_images()[:4]
     bad = [None, np.zeros((64, 64), np.uint8), np.zeros((2, 3, 5, 7)), np.full((20, 20), np.nan)]
     images = [good[0], bad[0], good[1], bad[1], bad[2], good[2], bad[3], good[3]]
-    batched = service.classify_digits(images)
-    for image, got in zip(images, batched, strict=True):
+    got, sizes = concurrently(batched, "cnn", [lambda im=im: batched.classify_digit(im) for im in images])
+    shared_one_batch(sizes, len(good))
+    for image, answer in zip(images, got, strict=True):
         if any(image is b for b in bad):
-            assert isinstance(got, InputError)
-            assert str(got) == error_of(service.classify_digit, image)
+            assert isinstance(answer, InputError)
+            assert str(answer) == error_of(answers.classify_digit, image)
         else:
-            want = service.classify_digit(image)
-            assert got["label"] == want["label"]
-            np.testing.assert_allclose(
-                list(got["probabilities"].values()), list(want["probabilities"].values()), atol=1e-5
-            )
+            same_answer(answer, answers.classify_digit(image))
 
 
-def test_denoise_digits_equals_one_by_one(service):
+# ---------------------------------------------------------------- autoencoder
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "salt_pepper"])
+def test_batched_denoise_digit_equals_one_by_one(batched, answers, kind):
     images = digit_images()[:6]
     levels = [0.0, 0.1, 0.3, 0.5, 0.8, 1.0]
-    for kind in ("gaussian", "salt_pepper"):
-        batched = service.denoise_digits(images, levels, kind=kind, seed=3)
-        for image, level, got in zip(images, levels, batched, strict=True):
-            want = service.denoise_digit(image, level, kind=kind, seed=3)
-            np.testing.assert_array_equal(got.clean, want.clean)
-            np.testing.assert_array_equal(got.noisy, want.noisy)
-            np.testing.assert_allclose(got.denoised, want.denoised, atol=1e-5)
-            for key in ("psnr_noisy", "psnr_denoised"):
-                assert got.metrics[key] == pytest.approx(want.metrics[key], abs=0.011)
+    calls = [
+        lambda im=im, lv=lv: batched.denoise_digit(im, lv, kind=kind, seed=3)
+        for im, lv in zip(images, levels, strict=True)
+    ]
+    got, sizes = concurrently(batched, "autoencoder", calls)
+    shared_one_batch(sizes, len(images))
+    for image, level, (clean, noisy, denoised, metrics) in zip(images, levels, got, strict=True):
+        want_clean, want_noisy, want_denoised, want_metrics = answers.denoise_digit(image, level, kind=kind, seed=3)
+        np.testing.assert_array_equal(clean, want_clean)
+        np.testing.assert_array_equal(noisy, want_noisy)
+        np.testing.assert_allclose(denoised, want_denoised, atol=1e-5)
+        for key in ("psnr_noisy", "psnr_denoised"):
+            assert metrics[key] == pytest.approx(want_metrics[key], abs=0.011)
 
 
-def test_one_bad_denoise_item_does_not_spoil_the_batch(service):
+def test_one_bad_denoise_request_does_not_spoil_the_batch(batched, answers):
     sample = digit_images()[2]
     images = [sample, None, sample, sample, np.zeros((28, 28), np.float32), sample]
     levels = [0.5, 0.5, "loud", 2.0, 0.5, 0.25]
-    batched = service.denoise_digits(images, levels)
-    assert [isinstance(r, InputError) for r in batched] == [False, True, True, True, True, False]
+    calls = [lambda im=im, lv=lv: batched.denoise_digit(im, lv) for im, lv in zip(images, levels, strict=True)]
+    got, sizes = concurrently(batched, "autoencoder", calls)
+    assert [isinstance(r, InputError) for r in got] == [False, True, True, True, True, False]
+    shared_one_batch(sizes, 2)
     for i in (1, 2, 3, 4):
-        assert str(batched[i]) == error_of(service.denoise_digit, images[i], levels[i])
+        assert str(got[i]) == error_of(answers.denoise_digit, images[i], levels[i])
     for i in (0, 5):
-        np.testing.assert_allclose(batched[i].denoised, service.denoise_digit(images[i], levels[i]).denoised, atol=1e-5)
+        np.testing.assert_allclose(got[i][2], answers.denoise_digit(images[i], levels[i])[2], atol=1e-5)
 
 
-def test_denoise_digits_needs_one_level_per_image(service):
-    with pytest.raises(ValueError, match="noise levels"):
-        service.denoise_digits([None, None], [0.5])
+# ---------------------------------------------------------------- text
 
 
 @pytest.mark.parametrize("name", ["rnn", "transformer"])
-def test_sentiments_equal_one_by_one_and_bad_texts_stay_apart(service, name):
+def test_batched_sentiments_equal_one_by_one_and_bad_texts_stay_apart(batched, answers, store, name):
     texts = [TEXTS[0], BAD_TEXTS[0], TEXTS[1], BAD_TEXTS[1], TEXTS[2], BAD_TEXTS[2], TEXTS[3]]
     texts += [BAD_TEXTS[3], TEXTS[4], BAD_TEXTS[4], "word " * 400]  # the last one is truncated
-    batched = service.sentiments(name, texts)
-    assert len(batched) == len(texts)
-    for text, got in zip(texts, batched, strict=True):
+    got, sizes = concurrently(batched, name, [lambda t=t: batched.sentiment(name, t) for t in texts])
+    assert len(got) == len(texts)
+    shared_one_batch(sizes, len(TEXTS) + 1)
+    for text, answer in zip(texts, got, strict=True):
         if any(text is b for b in BAD_TEXTS):
-            assert isinstance(got, InputError)
-            assert str(got) == error_of(service.sentiment, name, text)
+            assert isinstance(answer, InputError)
+            assert str(answer) == error_of(answers.sentiment, name, text)
+            assert str(answer) == error_of(read_sentence, store, name, text)  # the tab says the same
             continue
-        want = service.sentiment(name, text)
-        assert got.answer["label"] == want.answer["label"]
-        assert list(got.answer["probabilities"]) == ["positive", "negative"]
-        np.testing.assert_allclose(
-            list(got.answer["probabilities"].values()), list(want.answer["probabilities"].values()), atol=1e-5
-        )
-        assert got.tokens == want.tokens
-        assert got.notices == want.notices
+        assert list(answer["probabilities"]) == store.get(name).config.labels  # the config's label order
+        same_answer(answer, answers.sentiment(name, text))
+        same_answer(answer, read_sentence(store, name, text).answer)  # and what the tab shows
 
 
-def test_an_item_that_already_failed_is_passed_through(service):
-    failed = InputError("That file is not an image this app can read.")
-    sample = digit_images()[5]
-    classified = service.classify_digits([failed, sample])
-    assert classified[0] is failed and classified[1]["label"] == service.classify_digit(sample)["label"]
-    denoised = service.denoise_digits([sample, failed], [0.5, 0.5])
-    assert denoised[1] is failed and not isinstance(denoised[0], InputError)
-    assert service.sentiments("rnn", [failed, TEXTS[0]])[0] is failed
+def test_all_bad_requests_fail_alone_and_run_no_batch(batched):
+    runs_before = {name: len(b.batch_sizes) for name, b in batched.batchers.items()}
+    errors: list = []
+
+    def ask(call: Callable[[], object]) -> None:
+        try:
+            call()
+        except InputError as e:
+            errors.append(e)
+
+    calls = [
+        lambda: batched.sentiment("transformer", ""),
+        lambda: batched.sentiment("transformer", None),
+        lambda: batched.sentiment("rnn", "😀🎉"),
+        lambda: batched.classify_digit(None),
+        lambda: batched.denoise_digit(digit_images()[0], "loud"),
+    ]
+    threads = [threading.Thread(target=ask, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(errors) == len(calls)
+    assert {name: len(b.batch_sizes) for name, b in batched.batchers.items()} == runs_before
 
 
-def test_all_bad_and_empty_batches(service):
-    assert service.classify_digits([]) == []
-    assert service.sentiments("rnn", []) == []
-    assert service.denoise_digits([], []) == []
-    assert all(isinstance(r, InputError) for r in service.sentiments("transformer", ["", None]))
-
-
-def test_sentiments_refuses_an_image_model(service):
+def test_sentiment_refuses_an_image_model(batched, answers, store):
+    for api in (batched, answers):
+        with pytest.raises(ValueError, match="not a text model"):
+            api.sentiment("cnn", "fine")
     with pytest.raises(ValueError, match="not a text model"):
-        service.sentiments("cnn", ["fine"])
+        sentiment_batch(store, "cnn", [[1, 2]])
+    with pytest.raises(ValueError, match="not a text model"):
+        read_sentence(store, "autoencoder", "fine")
+
+
+# ---------------------------------------------------------------- the batcher itself
 
 
 def test_micro_batcher_groups_concurrent_calls_and_survives_failures():
-    import threading
-    import time
-
     from archdemo.batching import MicroBatcher
 
     def slow_double(xs):
@@ -167,17 +275,14 @@ def test_micro_batcher_groups_concurrent_calls_and_survives_failures():
     assert batcher(3) == 6  # the worker carries on after a failed batch
 
 
-def test_micro_batched_service_answers_like_the_plain_one(service):
-    import threading
-
-    from archdemo.service import ArchDemoService
-
-    batched = ArchDemoService(device="cpu", micro_batching=True)
+def test_micro_batched_answers_equal_the_plain_ones(store, answers):
+    """The app's own wiring, ungated: Answers(store, micro_batching=True) over the shared store."""
+    micro = Answers(store, micro_batching=True)
     sentences = [f"a {w} film" for w in ("good", "bad", "moving", "dull", "wonderful", "tedious")] * 3
     got = {}
 
     def ask(i):
-        got[i] = batched.sentiment("transformer", sentences[i]).answer
+        got[i] = micro.sentiment("transformer", sentences[i])
 
     threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(sentences))]
     for t in threads:
@@ -185,8 +290,9 @@ def test_micro_batched_service_answers_like_the_plain_one(service):
     for t in threads:
         t.join(timeout=30)
     for i, sentence in enumerate(sentences):
-        want = service.sentiment("transformer", sentence).answer
+        want = answers.sentiment("transformer", sentence)
         assert got[i]["label"] == want["label"]
         assert got[i]["probabilities"]["positive"] == pytest.approx(want["probabilities"]["positive"], abs=1e-5)
+    assert sum(micro.batchers["transformer"].batch_sizes) == len(sentences)  # every request went through the batcher
     with pytest.raises(InputError):
-        batched.sentiment("rnn", "")  # bad input still fails only its own request, before batching
+        micro.sentiment("rnn", "")  # bad input still fails only its own request, before batching

@@ -51,7 +51,9 @@ def test_cli_prints_one_json_object(data):
         timeout=300,
     ).stdout
     obj = json.loads(out)
-    assert set(obj) == {"cnn", "autoencoder", "rnn", "transformer"}
+    assert set(obj) == {"cnn", "autoencoder", "rnn", "transformer", "pretrained_transformer", "negation_contrast"}
+    assert 0 <= obj["pretrained_transformer"]["accuracy"] <= 1
+    assert obj["negation_contrast"]["rnn"]["all"]["n"] == 60
     assert set(obj["autoencoder"]) >= {"psnr_noisy", "psnr_denoised", "sigma"} and obj["autoencoder"]["sigma"] == 0.5
     assert 0 <= obj["cnn"]["accuracy"] <= 1
 

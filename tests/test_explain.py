@@ -1,7 +1,8 @@
-"""The numbers behind the "see inside" views agree with the service's answers, and every figure draws.
+"""The numbers behind the "see inside" views agree with the API's answers, and every figure draws.
 
 Small seeded random models stand in for trained ones (the explanations must be right for any
-weights), put straight into the service's model cache so the real service code paths run.
+weights), put straight into the model store's cache so the real task code paths run: the tabs'
+readings (``digits``, ``sentiment``) against the API's batched answers (``answers``, ``classify_batch``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from archdemo import explain as E
+from archdemo import digits as D
 from archdemo import plots as PL
+from archdemo.answers import Answers
+from archdemo.errors import InputError
 from archdemo.models import (
     DenoisingAutoencoder,
     DenoisingAutoencoderConfig,
@@ -25,8 +28,9 @@ from archdemo.models import (
     SentimentTransformer,
     SentimentTransformerConfig,
 )
-from archdemo.processing import InputError
-from archdemo.service import ArchDemoService
+from archdemo.sentiment import read_sentence
+from archdemo.settings import Settings
+from archdemo.store import ModelStore
 
 WORDS = "the a film movie is was good bad great awful not n't but and very plot actors , . it".split()
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", *WORDS]
@@ -34,10 +38,10 @@ SHORT = "The film isn't good, but the actors are great."
 LONG = " ".join(["the plot was very bad and the film is awful but the actors are great ."] * 20)  # 300 tokens
 
 
-def make_service(pooling: str = "cls") -> ArchDemoService:
+def make_store(pooling: str = "cls") -> ModelStore:
     torch.manual_seed(0)
-    svc = ArchDemoService(device="cpu")
-    svc._models.update(
+    store = ModelStore(Settings(device="cpu"))
+    store._models.update(
         cnn=DigitCNN(DigitCNNConfig(channels=(4, 8, 12))).eval(),
         autoencoder=DenoisingAutoencoder(DenoisingAutoencoderConfig(latent_dim=8, channels=(4, 8))).eval(),
         rnn=SentimentRNN(SentimentRNNConfig(vocab=VOCAB, embed_dim=8, hidden_size=16)).eval(),
@@ -47,16 +51,21 @@ def make_service(pooling: str = "cls") -> ArchDemoService:
             )
         ).eval(),
     )
-    return svc
+    return store
 
 
 @pytest.fixture(scope="module")
-def svc() -> ArchDemoService:
-    return make_service()
+def store() -> ModelStore:
+    return make_store()
 
 
 @pytest.fixture(scope="module")
-def digits() -> tuple[np.ndarray, np.ndarray]:
+def answers(store) -> Answers:
+    return Answers(store)
+
+
+@pytest.fixture(scope="module")
+def pair() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
     a = np.zeros((28, 28), np.float32)
     a[6:22, 12:16] = 1.0  # a "1"
@@ -68,66 +77,72 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------- CNN
 
 
-def test_feature_maps_have_each_stages_shape_and_probabilities_match_the_service(svc, digits):
-    ins = E.cnn_insides(svc, digits[0])
+def test_feature_maps_have_each_stages_shape_and_probabilities_match_the_api(store, pair):
+    ins = D.read_digit(store, pair[0])
     assert [m.shape for m in ins.feature_maps] == [(4, 14, 14), (8, 7, 7), (12, 7, 7)]
     assert ins.digit.shape == (28, 28)
-    np.testing.assert_allclose(ins.probabilities, svc.classify_batch(digits[0][None])[0], atol=1e-6)
-    assert ins.label == ins.labels[int(np.argmax(ins.probabilities))]
+    np.testing.assert_allclose(ins.probabilities, D.classify_batch(store, pair[0][None])[0], atol=1e-6)
+    assert ins.answer["label"] == ins.labels[int(np.argmax(ins.probabilities))]
 
 
 @pytest.mark.parametrize("which", [0, 1])
-def test_cam_is_28x28_in_unit_range_and_peaks_at_one(svc, digits, which):
-    cam = E.cnn_insides(svc, digits[which]).cam
+def test_cam_is_28x28_in_unit_range_and_peaks_at_one(store, pair, which):
+    cam = D.read_digit(store, pair[which]).cam
     assert cam.shape == (28, 28) and cam.dtype == np.float32
     assert cam.min() >= 0.0 and cam.max() <= 1.0
     assert cam.max() == pytest.approx(1.0) or cam.max() == 0.0  # all zero only when nothing argued for the class
 
 
-def test_cnn_rejects_an_unprepared_image(svc):
+def test_cnn_rejects_an_unprepared_image(store):
     with pytest.raises(InputError, match="28x28"):
-        E.cnn_insides(svc, np.zeros((32, 32), np.float32))
+        D.read_digit(store, np.zeros((32, 32), np.float32))
     with pytest.raises(InputError, match="NaN"):
-        E.cnn_insides(svc, np.full((28, 28), np.nan, np.float32))
+        D.read_digit(store, np.full((28, 28), np.nan, np.float32))
 
 
 # ---------------------------------------------------------------- autoencoder
 
 
-def test_autoencoder_code_is_the_encoders_output(svc, digits):
-    code = E.autoencoder_insides(svc, digits[1])
-    assert code.shape == (8,)
+def test_autoencoder_code_is_the_encoders_output(store, pair):
+    r = D.denoise_digit(store, pair[1], 0.3)
+    assert r.code.shape == (8,)
+    ae = store.get("autoencoder")
     with torch.inference_mode():
-        expected = svc.model("autoencoder").encode(torch.as_tensor(digits[1])[None, None])[0].numpy()
-    np.testing.assert_allclose(code, expected, atol=1e-6)
+        expected = ae.encode(torch.as_tensor(r.noisy)[None, None])  # the code of what was denoised: the noisy digit
+        np.testing.assert_allclose(r.code, expected[0].numpy(), atol=1e-6)
+        np.testing.assert_allclose(r.denoised, ae.decode(expected)[0, 0].numpy(), atol=1e-6)  # rebuilt from it
 
 
-def test_latent_walk_ends_at_each_digits_reconstruction(svc, digits):
-    a, b = digits
-    walk = E.latent_walk(svc, a, b, 5)
+def test_latent_walk_ends_at_each_digits_reconstruction(store, pair):
+    a, b = pair
+    walk = D.latent_walk(store, a, b, 5)
     assert walk.shape == (5, 28, 28)
-    recon = svc.denoise_batch(np.stack([a, b]))  # decode(encode(x)), as the app shows it
+    recon = D.denoise_batch(store, np.stack([a, b]))  # decode(encode(x)), as the app shows it
     np.testing.assert_allclose(walk[0], recon[0], atol=1e-5)
     np.testing.assert_allclose(walk[-1], recon[1], atol=1e-5)
     assert not np.allclose(walk[2], walk[0])  # the middle is somewhere in between
 
 
 @pytest.mark.parametrize("steps", [1, 33, 2.5, True, "4"])
-def test_latent_walk_validates_steps(svc, digits, steps):
+def test_latent_walk_validates_steps(store, pair, steps):
     with pytest.raises(InputError, match="steps"):
-        E.latent_walk(svc, digits[0], digits[1], steps)
+        D.latent_walk(store, pair[0], pair[1], steps)
 
 
 # ---------------------------------------------------------------- RNN
 
 
 @pytest.mark.parametrize("text", [SHORT, "awful", LONG], ids=["short", "one-word", "300-tokens"])
-def test_rnn_last_belief_is_the_services_answer(svc, text):
-    r = E.rnn_reading(svc, text)
-    assert r.tokens == svc.tokenizer("rnn").encode(text).tokens
+def test_rnn_last_belief_is_the_apis_answer(store, answers, text):
+    r = read_sentence(store, "rnn", text)
+    assert r.tokens == store.tokenizer("rnn").encode(text).tokens
+    assert r.tokens[r.words] == r.tokens  # no special tokens for the LSTM: every token is a word
     assert len(r.belief) == len(r.influence) == len(r.tokens) == r.hidden.shape[0]
     assert r.hidden.shape[1] == 16
-    assert r.belief[-1] == pytest.approx(svc.sentiment("rnn", text).answer["probabilities"]["positive"], abs=1e-5)
+    assert r.labels == ["negative", "positive"]  # belief tracks labels[1]
+    api = answers.sentiment("rnn", text)["probabilities"]
+    assert r.belief[-1] == pytest.approx(api["positive"], abs=1e-5)
+    assert r.answer["probabilities"]["positive"] == pytest.approx(api["positive"], abs=1e-5)
     assert ((r.belief >= 0) & (r.belief <= 1)).all() and 0 <= r.prior <= 1
     # Influence telescopes: the pushes add up to the move from "nothing read" to the answer.
     assert r.influence.sum() == pytest.approx(r.belief[-1] - r.prior, abs=1e-5)
@@ -140,21 +155,23 @@ def test_rnn_last_belief_is_the_services_answer(svc, text):
 @pytest.mark.parametrize("pooling", ["cls", "mean"])
 @pytest.mark.parametrize("text", [SHORT, LONG], ids=["short", "300-tokens"])
 def test_attention_rows_and_pooled_attention_sum_to_one(pooling, text):
-    svc = make_service(pooling)
-    t = E.transformer_attention(svc, text)
+    store = make_store(pooling)
+    t = read_sentence(store, "transformer", text)
     T = len(t.tokens)
-    assert t.tokens[0] == "[CLS]" and T == len(svc.tokenizer("transformer").encode(text).ids)
+    assert t.tokens[0] == "[CLS]" and T == len(store.tokenizer("transformer").encode(text).ids)
+    assert t.pooling == pooling and t.tokens[t.words] == t.tokens[1:]  # the words: all but [CLS]
     assert t.attention.shape == (2, 2, T, T)
     np.testing.assert_allclose(t.attention.sum(-1), 1.0, atol=1e-5)
     assert t.pooled_attention.shape == (T,) and t.pooled_attention.sum() == pytest.approx(1.0, abs=1e-5)
     last = t.attention[-1].mean(0)
     np.testing.assert_allclose(t.pooled_attention, last[0] if pooling == "cls" else last.mean(0), atol=1e-6)
-    answer = svc.sentiment("transformer", text).answer["probabilities"]
-    assert t.probabilities[t.labels.index("positive")] == pytest.approx(answer["positive"], abs=1e-5)
+    answer = Answers(store).sentiment("transformer", text)["probabilities"]
+    assert t.answer["probabilities"]["positive"] == pytest.approx(answer["positive"], abs=1e-5)
+    assert t.answer["label"] == max(answer, key=answer.get)
 
 
-def test_nothing_attends_to_padding_and_one_sentence_alone_matches_the_batch(svc):
-    tok, model = svc.tokenizer("transformer"), svc.model("transformer")
+def test_nothing_attends_to_padding_and_one_sentence_alone_matches_the_batch(store):
+    tok, model = store.tokenizer("transformer"), store.get("transformer")
     short, long = tok.encode("a good film").ids, tok.encode(SHORT).ids
     batch = torch.zeros(2, len(long), dtype=torch.long)  # pad_id is 0
     batch[0, : len(short)], batch[1] = torch.tensor(short), torch.tensor(long)
@@ -162,7 +179,7 @@ def test_nothing_attends_to_padding_and_one_sentence_alone_matches_the_batch(svc
         _, weights = model.encode(batch)
     for w in weights:  # (2, heads, T, T)
         assert float(w[0, :, :, len(short) :].abs().max()) == 0.0
-    alone = E.transformer_attention(svc, "a good film").attention  # (layers, heads, t, t)
+    alone = read_sentence(store, "transformer", "a good film").attention  # (layers, heads, t, t)
     batched = torch.stack([w[0, :, : len(short), : len(short)] for w in weights]).numpy()
     np.testing.assert_allclose(alone, batched, atol=1e-5)
 
@@ -186,14 +203,13 @@ def _no_overlap(fig: Figure, axis: str) -> None:
 
 
 @pytest.mark.parametrize("text", [SHORT, "awful", LONG], ids=["short", "one-word", "300-tokens"])
-def test_text_figures_draw_for_short_and_long_inputs(svc, text):
-    r = E.rnn_reading(svc, text)
-    t = E.transformer_attention(svc, text)
+def test_text_figures_draw_for_short_and_long_inputs(store, text):
+    r = read_sentence(store, "rnn", text)
+    t = read_sentence(store, "transformer", text)
     figs = {
-        "belief": PL.belief_plot(r.tokens, r.belief),
+        "belief": PL.belief_plot(r.tokens, r.belief, r.labels[1]),
         "hidden": PL.hidden_state_heatmap(r.tokens, r.hidden),
         "attention": PL.attention_heatmap(t.tokens, t.attention[-1].mean(0), "Last layer"),
-        "bars": PL.probability_bars(t.probabilities, t.labels),
     }
     for name, fig in figs.items():
         assert isinstance(fig, Figure), name
@@ -206,13 +222,10 @@ def test_text_figures_draw_for_short_and_long_inputs(svc, text):
         assert len(figs["belief"].axes) == 3  # 60 tokens wrapped in rows of 20
 
 
-def test_image_figures_draw(svc, digits):
-    ins = E.cnn_insides(svc, digits[0])
+def test_image_figures_draw(store, pair):
+    ins = D.read_digit(store, pair[0])
     for fig in (
-        PL.feature_maps_figure(ins),
-        PL.feature_maps_figure(ins, max_per_stage=20),  # more than the first stage has
-        PL.probability_bars(ins.probabilities, ins.labels),
-        PL.latent_code_bars(E.autoencoder_insides(svc, digits[0])),
+        PL.latent_code_bars(D.denoise_digit(store, pair[0], 0.5).code),
         PL.accuracy_by_length_figure(
             ["1-10", "11-20", "21+"], {"RNN": [0.8, 0.7, 0.6], "Transformer": [0.9, 0.8, 0.7]}, [5, 6, 7]
         ),
@@ -223,13 +236,14 @@ def test_image_figures_draw(svc, digits):
     assert overlay.shape == (196, 196, 3) and overlay.dtype == np.uint8
 
 
-def test_no_figure_is_left_open_in_pyplot(svc, digits):
+def test_no_figure_is_left_open_in_pyplot(store, pair):
     import matplotlib.pyplot as plt
 
     before = set(plt.get_fignums())
-    r = E.rnn_reading(svc, SHORT)
-    _draw(PL.belief_plot(r.tokens, r.belief))
-    _draw(PL.feature_maps_figure(E.cnn_insides(svc, digits[0])))
+    r = read_sentence(store, "rnn", SHORT)
+    _draw(PL.belief_plot(r.tokens, r.belief, r.labels[1]))
+    _draw(PL.hidden_state_heatmap(r.tokens, r.hidden))
+    _draw(PL.latent_code_bars(D.denoise_digit(store, pair[0], 0.5).code))
     assert set(plt.get_fignums()) == before
 
 
@@ -244,8 +258,8 @@ def test_plot_inputs_are_checked():
         PL.cam_overlay(np.zeros((28, 28)), np.zeros((7, 7)))
 
 
-def test_highlight_spans_are_token_score_pairs_in_unit_range(svc):
-    r = E.rnn_reading(svc, SHORT)
+def test_highlight_spans_are_token_score_pairs_in_unit_range(store):
+    r = read_sentence(store, "rnn", SHORT)
     spans = PL.highlight_spans(r.tokens, r.influence)
     assert [s[0] for s in spans] == r.tokens
     scores = [s[1] for s in spans]
@@ -260,11 +274,9 @@ def test_feature_maps_mosaic_has_one_row_per_stage():
     from archdemo.models import DigitCNN, DigitCNNConfig
 
     torch.manual_seed(0)
-    from archdemo.service import ArchDemoService
-
-    svc = ArchDemoService(device="cpu")
-    svc._models["cnn"] = DigitCNN(DigitCNNConfig()).eval()
+    store = ModelStore(Settings(device="cpu"))
+    store._models["cnn"] = DigitCNN(DigitCNNConfig()).eval()
     digit = np.zeros((28, 28), np.float32)
     digit[5:23, 12:16] = 1.0
-    mosaic = PL.feature_maps_mosaic(E.cnn_insides(svc, digit), per_stage=8, cell=56, gap=4)
+    mosaic = PL.feature_maps_mosaic(D.read_digit(store, digit), per_stage=8, cell=56, gap=4)
     assert mosaic.shape == (3 * 60 - 4, 8 * 60 - 4) and mosaic.dtype == np.uint8

@@ -18,13 +18,15 @@ import torch
 from hub_standin import HubStandin, use_standin
 from PIL import Image
 
-from archdemo import registry
+from archdemo import digits, registry
+from archdemo.answers import Answers
 from archdemo.device import pick_device
-from archdemo.hub import BUNDLED_DIR, WeightsError, WeightsSource
-from archdemo.service import ArchDemoService
+from archdemo.hub import BUNDLED_DIR, WeightsError
+from archdemo.settings import Settings
+from archdemo.store import ModelStore
 
 DIGITS = Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "digits"
-PINNED = "0" * 40  # a pinned commit that is not in any cache, so the service must ask the Hub
+PINNED = "0" * 40  # a pinned commit that is not in any cache, so the store must ask the Hub
 
 
 def seven() -> np.ndarray:
@@ -48,19 +50,21 @@ class SlowHub(HubStandin):
 
 
 @pytest.fixture
-def hub_weights(monkeypatch):
-    """ARCHDEMO_WEIGHTS=hub with the CNN pinned to a Hub revision (the registry has none published yet)."""
-    monkeypatch.setenv("ARCHDEMO_WEIGHTS", "hub")
-    monkeypatch.delenv("ARCHDEMO_CNN_WEIGHTS", raising=False)
+def hub_weights(monkeypatch) -> Settings:
+    """weights=hub (ARCHDEMO_WEIGHTS=hub, as app.py reads it) with the CNN pinned to a Hub revision
+    (the registry has none published yet)."""
     monkeypatch.setitem(registry.MODELS, "cnn", dataclasses.replace(registry.MODELS["cnn"], revision=PINNED))
+    settings = Settings.from_env({"ARCHDEMO_WEIGHTS": "hub"}, device="cpu")
+    assert settings.weights == "hub" and "cnn" not in settings.sources
+    return settings
 
 
-def assert_falls_back_to_bundled(caplog) -> None:
-    service = ArchDemoService(device="cpu")
-    with caplog.at_level(logging.WARNING, logger="archdemo.service"):
-        answer = service.classify_digit(seven())
+def assert_falls_back_to_bundled(settings: Settings, caplog) -> None:
+    store = ModelStore(settings)
+    with caplog.at_level(logging.WARNING, logger="archdemo.store"):
+        answer = Answers(store).classify_digit(seven())
     assert answer["label"] == "7"
-    assert "fallback" in service.loaded_from()["cnn"] and str(BUNDLED_DIR / "cnn") in service.loaded_from()["cnn"]
+    assert "fallback" in store.loaded_from()["cnn"] and str(BUNDLED_DIR / "cnn") in store.loaded_from()["cnn"]
     assert any("falling back to the bundled weights" in r.getMessage() for r in caplog.records), caplog.text
 
 
@@ -68,8 +72,8 @@ def test_hub_errors_at_start_up_fall_back_to_bundled_weights(hub_weights, no_sle
     with HubStandin() as hub:
         use_standin(monkeypatch, hub.url, tmp_path / "hf")
         hub.fail_with = 500
-        assert_falls_back_to_bundled(caplog)
-        assert hub.requests, "the service did not ask the Hub at all"
+        assert_falls_back_to_bundled(hub_weights, caplog)
+        assert hub.requests, "the store did not ask the Hub at all"
 
 
 def test_a_hanging_hub_times_out_and_falls_back(hub_weights, no_sleep, tmp_path, monkeypatch, caplog):
@@ -81,7 +85,7 @@ def test_a_hanging_hub_times_out_and_falls_back(hub_weights, no_sleep, tmp_path,
         monkeypatch.setattr(constants, "HF_HUB_ETAG_TIMEOUT", 0.5)
         monkeypatch.setattr(constants, "HF_HUB_DOWNLOAD_TIMEOUT", 0.5)
         t0 = time.perf_counter()
-        assert_falls_back_to_bundled(caplog)
+        assert_falls_back_to_bundled(hub_weights, caplog)
         assert time.perf_counter() - t0 < 30
 
 
@@ -93,7 +97,7 @@ def test_a_dropped_download_falls_back(hub_weights, no_sleep, tmp_path, monkeypa
         # the pinned revision must exist for the download to start: point the registry at the stand-in's commit
         sha = hub.resolve("archdemo/digit-cnn", "main")
         monkeypatch.setitem(registry.MODELS, "cnn", dataclasses.replace(registry.MODELS["cnn"], revision=sha))
-        assert_falls_back_to_bundled(caplog)
+        assert_falls_back_to_bundled(hub_weights, caplog)
 
 
 # ----- corrupt or truncated files in a local folder ------------------------------------------------------------
@@ -120,15 +124,16 @@ def test_corrupt_local_files_give_a_clear_error_and_cache_nothing(case, tmp_path
     shutil.copytree(BUNDLED_DIR / "cnn", folder)
     good = (folder / filename).read_bytes()
     corrupt(folder / filename)
-    service = ArchDemoService(device="cpu", sources={"cnn": WeightsSource("dir", str(folder))})
+    store = ModelStore(Settings(device="cpu", sources={"cnn": str(folder)}))
+    answers = Answers(store)
 
     with pytest.raises(WeightsError, match=filename.replace(".", r"\.")):
-        service.classify_digit(seven())
-    assert "cnn" not in service.loaded_from()  # no half-loaded model kept
+        answers.classify_digit(seven())
+    assert "cnn" not in store.loaded_from() and "cnn" not in store._models  # no half-loaded model kept
 
-    (folder / filename).write_bytes(good)  # the file repaired: the same service now loads and answers
-    assert service.classify_digit(seven())["label"] == "7"
-    assert service.loaded_from()["cnn"] == str(folder)
+    (folder / filename).write_bytes(good)  # the file repaired: the same store now loads and answers
+    assert answers.classify_digit(seven())["label"] == "7"
+    assert store.loaded_from()["cnn"] == str(folder)
 
 
 # ----- no GPU, or a GPU that fails -----------------------------------------------------------------------------
@@ -138,7 +143,8 @@ def test_no_cuda_and_no_setting_gives_cpu(monkeypatch):
     monkeypatch.delenv("ARCHDEMO_DEVICE", raising=False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert pick_device() == torch.device("cpu")
-    assert ArchDemoService().device == torch.device("cpu")
+    assert ModelStore().device == torch.device("cpu")
+    assert ModelStore(Settings.from_env()).device == torch.device("cpu")
 
 
 @pytest.mark.parametrize("asked", ["cuda", "cuda:1"])
@@ -146,23 +152,43 @@ def test_asking_for_cuda_without_it_is_a_clear_error(asked, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(RuntimeError, match=f"{asked} was asked for but CUDA is not available"):
         pick_device(asked)
-    monkeypatch.setenv("ARCHDEMO_DEVICE", asked)
     with pytest.raises(RuntimeError, match="CUDA is not available"):
-        ArchDemoService()
+        ModelStore(Settings(device=asked))
+    monkeypatch.setenv("ARCHDEMO_DEVICE", asked)  # as app.py reads it
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        ModelStore(Settings.from_env())
 
 
 class FailsOnceOnGPU(torch.nn.Module):
-    """Wraps a model; the first forward fails as a GPU does (out of memory, or a CUDA error), later ones work."""
+    """Wraps a model; the first pass fails as a GPU does (out of memory, or a CUDA error), later ones work.
+
+    Both ways the CNN is run fail: ``forward`` (the API's answers) and ``forward_with_features`` (the tab).
+    """
 
     def __init__(self, inner: torch.nn.Module, error: Exception):
         super().__init__()
         self.inner, self.config, self.error, self.failed = inner, inner.config, error, False
+        self.moved_to: list[torch.device] = []
 
-    def forward(self, *args, **kwargs):
+    def _once(self) -> None:
         if not self.failed:
             self.failed = True
             raise self.error
+
+    def forward(self, *args, **kwargs):
+        self._once()
         return self.inner(*args, **kwargs)
+
+    def forward_with_features(self, *args, **kwargs):
+        self._once()
+        return self.inner.forward_with_features(*args, **kwargs)
+
+    def class_activation_map(self, *args, **kwargs):
+        return self.inner.class_activation_map(*args, **kwargs)
+
+    def to(self, *args, **kwargs):
+        self.moved_to.append(torch.device(args[0] if args else kwargs["device"]))
+        return super().to(*args, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -174,10 +200,39 @@ class FailsOnceOnGPU(torch.nn.Module):
     ids=["oom", "cuda-error"],
 )
 def test_a_failing_gpu_forward_is_served_on_the_cpu(error):
-    service = ArchDemoService(device="cpu")
-    service._models["cnn"] = FailsOnceOnGPU(service.model("cnn"), error)
+    store = ModelStore(Settings(device="cpu"))
+    store._models["cnn"] = flaky = FailsOnceOnGPU(store.get("cnn"), error)
 
-    answer = service.classify_digit(seven())
+    answer = Answers(store).classify_digit(seven())
 
     assert answer["label"] == "7"
-    assert service.device.type == "cpu"
+    assert store.device.type == "cpu"
+    assert flaky.failed and flaky.moved_to == [torch.device("cpu")]  # the store moved its models and tried again
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+        RuntimeError("CUDA error: unknown"),
+    ],
+    ids=["oom", "cuda-error"],
+)
+def test_a_failing_gpu_pass_in_the_tab_is_served_on_the_cpu(error):
+    store = ModelStore(Settings(device="cpu"))
+    store._models["cnn"] = flaky = FailsOnceOnGPU(store.get("cnn"), error)
+
+    reading = digits.classify_digit(store, seven())
+
+    assert reading.answer["label"] == "7" and reading.cam.shape == (28, 28)
+    assert store.device.type == "cpu"
+    assert flaky.failed and flaky.moved_to == [torch.device("cpu")]
+
+
+def test_an_error_that_is_not_the_gpus_is_not_retried():
+    store = ModelStore(Settings(device="cpu"))
+    store._models["cnn"] = flaky = FailsOnceOnGPU(store.get("cnn"), RuntimeError("shape mismatch"))
+
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        Answers(store).classify_digit(seven())
+    assert flaky.moved_to == []  # a bug is not a GPU failure: nothing moved, nothing retried

@@ -47,7 +47,7 @@ def test_every_handler_and_endpoint_ran_without_error(report):
     api = {c["api_name"] for c in calls}
     assert {"classify_digit", "denoise_digit", "rnn_sentiment", "transformer_sentiment"} <= api
     names = {c["name"] for c in calls}
-    assert {"classify", "run", "walk_between", "read", "both", "measured"} <= names
+    assert {"classify", "run", "walk_between", "read", "readers", "measured"} <= names
 
 
 def test_no_model_forward_runs_outside_a_gpu_call(report):
@@ -69,11 +69,12 @@ def test_each_interaction_runs_each_model_once(report):
         ("classify", {"cnn": 1}),  # the CNN tab: prediction, feature maps and CAM from one pass
         ("run", {"autoencoder": 1, "cnn": 1}),  # denoise + code, and the CNN on clean/noisy/denoised together
         ("walk_between", {"autoencoder": 1}),
-        ("both", {"rnn": 1, "transformer": 1}),  # Compare: each reader once
+        ("readers", {"rnn": 1, "transformer": 1, "pretrained_transformer": 1}),  # Compare: each reader once
         ("classify_digit", {"cnn": 1}),
         ("denoise_digit", {"autoencoder": 1}),
         ("rnn_sentiment", {"rnn": 1}),
         ("transformer_sentiment", {"transformer": 1}),
+        ("pretrained_transformer_sentiment", {"pretrained_transformer": 1}),
     ],
 )
 def test_interactions_run_exactly_the_models_they_show(report, handler, models):

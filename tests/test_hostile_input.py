@@ -1,15 +1,17 @@
-"""Hostile input at the service level, through exactly the calls the public API makes.
+"""Hostile input at the task level, through exactly the calls the public API and the tabs make.
 
-Uploaded files go through ``processing.load_image_file`` and then ``service.classify_digit`` or
-``service.denoise_digit`` (what app.py's ``_load`` and endpoints do); text goes to
-``service.sentiment``. Every bad input must come back as an ``InputError`` whose message is a plain
-sentence a user can act on, or, where a sensible answer exists (a CMYK or 16-bit copy of a real digit,
-Hebrew text, text with null bytes that still has words), as a valid answer. After each one the service
-must still answer a good input.
+Uploaded files go through ``image_processing.load_image_file`` and then ``Answers.classify_digit`` or
+``Answers.denoise_digit`` (what ui/api.py's ``_load`` and endpoints do); text goes to
+``Answers.sentiment``. The tabs hand the same input to ``digits.classify_digit``,
+``digits.denoise_digit`` and ``sentiment.read_sentence``, and every case goes both ways. Every bad input
+must come back as an ``InputError`` whose message is a plain sentence a user can act on, or, where a
+sensible answer exists (a CMYK or 16-bit copy of a real digit, Hebrew text, text with null bytes that
+still has words), as a valid answer, the same both ways. After each one the models must still answer
+a good input.
 
 Models whose bundled weights are missing or do not load (they may be in training) are replaced by
-seeded random models in a private service, so this file runs either way; answers that need a trained
-model (the CMYK copy of a 3 is read as "3") are only checked when the real weights load.
+seeded random models in a private model store, so this file runs either way; answers that need a
+trained model (the CMYK copy of a 3 is read as "3") are only checked when the real weights load.
 """
 
 from __future__ import annotations
@@ -28,22 +30,28 @@ import pytest
 import torch
 from PIL import Image
 
-from archdemo import processing as P
+from archdemo import digits as D
+from archdemo import image_processing
+from archdemo.answers import Answers
+from archdemo.errors import InputError
 from archdemo.hub import WeightsError, load_config
-from archdemo.processing import InputError
-from archdemo.registry import MODELS
-from archdemo.service import TEXT_MODELS, ArchDemoService, DenoiseResult, SentimentResult
+from archdemo.image_processing import load_image_file
+from archdemo.registry import MODELS, TEXT_MODELS
+from archdemo.sentiment import SentimentReading, read_sentence
+from archdemo.settings import Settings
+from archdemo.store import ModelStore
 
-DIGITS = Path(P.__file__).resolve().parent / "assets" / "digits"  # MNIST test digits, white on black
+DIGITS = Path(image_processing.__file__).resolve().parent / "assets" / "digits"  # MNIST test digits, white on black
 GOOD_TEXT = "A wonderful, moving and beautifully acted film."
 
 
-# ---------------------------------------------------------------- the service under test
+# ---------------------------------------------------------------- the models under test
 
 
 @dataclass
 class Served:
-    service: ArchDemoService
+    store: ModelStore  # what the tabs call the tasks with
+    answers: Answers  # what the API calls
     real: frozenset[str]  # the models answering with their real trained weights
 
 
@@ -61,19 +69,19 @@ def _stand_in(name: str) -> torch.nn.Module:
 
 @pytest.fixture(scope="module")
 def served(request) -> Served:
-    shared = request.getfixturevalue("service")
+    shared = request.getfixturevalue("store")
     missing = []
     for name in MODELS:
         try:
-            shared.model(name)
+            shared.get(name)
         except WeightsError:
             missing.append(name)
     if not missing:
-        return Served(shared, frozenset(MODELS))
-    service = ArchDemoService(device="cpu")  # private: random models must not leak into other test files
+        return Served(shared, Answers(shared), frozenset(MODELS))
+    store = ModelStore(Settings(device="cpu"))  # private: random models must not leak into other test files
     for name in missing:
-        service._models[name] = _stand_in(name)
-    return Served(service, frozenset(set(MODELS) - set(missing)))
+        store._models[name] = _stand_in(name)
+    return Served(store, Answers(store), frozenset(set(MODELS) - set(missing)))
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +235,7 @@ IMAGE_CASES = [
     Case("ico-as-png", saved("icon.png", lambda: Image.fromarray(digit(3)), format="ICO"), "ICO images are not"),
     Case("missing-file", lambda folder: folder / "never-uploaded.png", "could not be found"),
     Case("a-folder", lambda folder: folder, "not an image"),
-    # what a client could hand the service directly
+    # what a client could hand the tasks directly
     Case("none", value(None), "No image"),
     Case("inf-array", value(np.full((28, 28), np.inf)), "NaN or infinite"),
     Case("int", value(42), "Expected an image"),
@@ -295,14 +303,21 @@ def _matrix() -> list:
 # ---------------------------------------------------------------- checks
 
 
-def call(served: Served, task: str, given: object):
-    service = served.service
+PATHS = ("api", "tab")
+
+
+def call(served: Served, task: str, path: str, given: object):
+    """``given`` as the API ("api": ``Answers``) or a tab ("tab": the task functions) hands it over."""
+    api, store = path == "api", served.store
     if task in ("classify", "denoise"):
-        image = P.load_image_file(str(given)) if isinstance(given, Path) else given  # app.py's _load
-        return service.classify_digit(image) if task == "classify" else service.denoise_digit(image, 0.5)
+        image = load_image_file(str(given)) if isinstance(given, Path) else given  # ui/api.py's _load
+        if task == "classify":
+            return served.answers.classify_digit(image) if api else D.classify_digit(store, image)
+        return served.answers.denoise_digit(image, 0.5) if api else D.denoise_digit(store, image, 0.5)
     if task == "noise-level":
-        return service.denoise_digit(P.load_image_file(str(DIGITS / "4.png")), given)
-    return service.sentiment(task, given)
+        image = load_image_file(str(DIGITS / "4.png"))
+        return served.answers.denoise_digit(image, given) if api else D.denoise_digit(store, image, given)
+    return served.answers.sentiment(task, given) if api else read_sentence(store, task, given)
 
 
 PYTHON_NOISE = re.compile(
@@ -319,42 +334,68 @@ def assert_clear_sentence(message: str, phrase: str, folder: Path) -> None:
     assert str(folder) not in message, message  # server paths stay on the server
 
 
-def assert_valid_answer(task: str, answer: object) -> None:
+def assert_valid_label_answer(answer: dict, labels: list[str]) -> None:
+    """The API's shape: {"label": ..., "probabilities": {label: p}}, labels in the model's config order."""
+    assert set(answer) == {"label", "probabilities"}
+    probs = answer["probabilities"]
+    assert list(probs) == labels
+    assert all(np.isfinite(p) and 0.0 <= p <= 1.0 for p in probs.values())
+    assert sum(probs.values()) == pytest.approx(1.0, abs=1e-4)
+    assert answer["label"] == max(probs, key=probs.get)
+
+
+def assert_same_label_answer(api: dict, tab: dict) -> None:
+    assert api["label"] == tab["label"] and list(api["probabilities"]) == list(tab["probabilities"])
+    np.testing.assert_allclose(list(api["probabilities"].values()), list(tab["probabilities"].values()), atol=1e-5)
+
+
+def assert_valid_answer(served: Served, task: str, api: object, tab: object) -> None:
+    """Both ways' answers are valid, and they agree."""
     if task == "classify":
-        assert set(answer) == {"label", "probabilities"}
-        probs = answer["probabilities"]
-        assert list(probs) == [str(d) for d in range(10)]
-        assert all(np.isfinite(p) and 0.0 <= p <= 1.0 for p in probs.values())
-        assert sum(probs.values()) == pytest.approx(1.0, abs=1e-4)
-        assert answer["label"] == max(probs, key=probs.get)
+        assert_valid_label_answer(api, [str(d) for d in range(10)])
+        assert isinstance(tab, D.DigitReading)
+        assert_valid_label_answer(tab.answer, [str(d) for d in range(10)])
+        assert tab.digit.shape == tab.cam.shape == (28, 28)
+        assert np.isfinite(tab.digit).all() and np.isfinite(tab.cam).all()
+        assert_same_label_answer(api, tab.answer)
     elif task in ("denoise", "noise-level"):
-        assert isinstance(answer, DenoiseResult)
-        for a in (answer.clean, answer.noisy, answer.denoised):
-            assert a.shape == (28, 28) and np.isfinite(a).all() and a.min() >= 0.0 and a.max() <= 1.0
-        assert all(np.isfinite(v) for v in answer.metrics.values())
+        assert isinstance(api, tuple) and len(api) == 4
+        assert isinstance(tab, D.DenoiseReading)
+        for clean, noisy, denoised, metrics in (api, (tab.clean, tab.noisy, tab.denoised, tab.metrics)):
+            for a in (clean, noisy, denoised):
+                assert a.shape == (28, 28) and np.isfinite(a).all() and a.min() >= 0.0 and a.max() <= 1.0
+            assert set(metrics) == {"psnr_noisy", "psnr_denoised"}
+            assert all(np.isfinite(v) for v in metrics.values())
+        np.testing.assert_array_equal(api[0], tab.clean)
+        np.testing.assert_array_equal(api[1], tab.noisy)
+        np.testing.assert_allclose(api[2], tab.denoised, atol=1e-5)
+        assert np.isfinite(tab.code).all()
     else:
-        assert isinstance(answer, SentimentResult)
-        probs = answer.answer["probabilities"]
-        assert answer.answer["label"] in ("positive", "negative") and list(probs) == ["positive", "negative"]
-        assert all(np.isfinite(p) for p in probs.values()) and sum(probs.values()) == pytest.approx(1.0, abs=1e-4)
-        assert answer.tokens and all(t.strip() and "\x00" not in t for t in answer.tokens)
-        assert all(isinstance(n, str) for n in answer.notices)
+        labels = served.store.get(task).config.labels
+        assert set(labels) == {"positive", "negative"}
+        assert_valid_label_answer(api, labels)
+        assert isinstance(tab, SentimentReading)
+        assert_valid_label_answer(tab.answer, labels)
+        assert_same_label_answer(api, tab.answer)
+        assert tab.tokens and all(t.strip() and "\x00" not in t for t in tab.tokens)
+        assert tab.tokens[tab.words]  # at least one of the visitor's words was read
+        assert all(isinstance(n, str) for n in tab.notices)
 
 
 def assert_still_serving(served: Served, task: str) -> None:
-    service = served.service
     if task == "classify":
-        answer = service.classify_digit(digit(7))
-        assert_valid_answer(task, answer)
+        api, tab = served.answers.classify_digit(digit(7)), D.classify_digit(served.store, digit(7))
+        assert_valid_answer(served, task, api, tab)
         if "cnn" in served.real:
-            assert answer["label"] == "7"
+            assert api["label"] == tab.answer["label"] == "7"
     elif task in ("denoise", "noise-level"):
-        assert_valid_answer(task, service.denoise_digit(digit(7), 0.3))
+        api, tab = served.answers.denoise_digit(digit(7), 0.3), D.denoise_digit(served.store, digit(7), 0.3)
+        assert_valid_answer(served, task, api, tab)
     else:
-        r = service.sentiment(task, GOOD_TEXT)
-        assert_valid_answer(task, r)
+        api, tab = served.answers.sentiment(task, GOOD_TEXT), read_sentence(served.store, task, GOOD_TEXT)
+        assert_valid_answer(served, task, api, tab)
         if task in served.real:
-            assert r.answer["label"] == "positive"
+            assert api["label"] == tab.answer["label"] == "positive"
 
 
 # ---------------------------------------------------------------- tests
@@ -364,11 +405,12 @@ def assert_still_serving(served: Served, task: str) -> None:
 def test_hostile_input(served, folder, task, case):
     given = case.make(folder)
     if case.error is None:
-        assert_valid_answer(task, call(served, task, given))
+        assert_valid_answer(served, task, *(call(served, task, path, given) for path in PATHS))
     else:
-        with pytest.raises(InputError) as info:
-            call(served, task, given)
-        assert_clear_sentence(str(info.value), case.error, folder)
+        for path in PATHS:
+            with pytest.raises(InputError) as info:
+                call(served, task, path, given)
+            assert_clear_sentence(str(info.value), case.error, folder)
     assert_still_serving(served, task)
 
 
@@ -402,11 +444,11 @@ def _conversions(bugs: dict[str, str]) -> list:
 )
 def test_converted_digit_is_the_same_digit(served, folder, case_id, d, tolerance):
     """Needs no trained model: the 28x28 the models see is the same as for the plain MNIST PNG."""
-    seen = served.service.denoise_digit(P.load_image_file(str(CASES[case_id].make(folder))), 0.0).clean
-    plain = served.service.denoise_digit(P.load_image_file(str(DIGITS / f"{d}.png")), 0.0).clean
+    seen = D.denoise_digit(served.store, load_image_file(str(CASES[case_id].make(folder))), 0.0).clean
+    plain = D.denoise_digit(served.store, load_image_file(str(DIGITS / f"{d}.png")), 0.0).clean
     assert np.abs(seen - plain).mean() < tolerance
     if case_id.startswith("animated"):  # the first frame, not the last
-        last = served.service.denoise_digit(digit(8), 0.0).clean
+        last = D.denoise_digit(served.store, digit(8), 0.0).clean
         assert np.abs(seen - last).mean() > 0.05
 
 
@@ -414,14 +456,16 @@ def test_converted_digit_is_the_same_digit(served, folder, case_id, d, tolerance
 def test_converted_digit_gets_the_right_label(served, folder, case_id, d, tolerance):
     if "cnn" not in served.real:
         pytest.skip("the CNN's trained weights are not there (yet): a random CNN has no right answer")
-    answer = served.service.classify_digit(P.load_image_file(str(CASES[case_id].make(folder))))
-    assert answer["label"] == str(d)
+    image = load_image_file(str(CASES[case_id].make(folder)))
+    assert served.answers.classify_digit(image)["label"] == str(d)
+    assert D.classify_digit(served.store, image).answer["label"] == str(d)
 
 
 @pytest.mark.parametrize("name", TEXT_MODELS)
 def test_hostile_text_does_not_change_the_answer_for_the_words(served, name):
     """Control characters, null bytes and bidi marks around words are dropped, not read as words."""
-    clean = served.service.sentiment(name, "a great film with fine acting")
-    noisy = served.service.sentiment(name, "a\x00 great\u202e film\x07 with\u200b fine\x1b acting\x7f")
+    words, hostile = "a great film with fine acting", "a\x00 great\u202e film\x07 with\u200b fine\x1b acting\x7f"
+    clean, noisy = read_sentence(served.store, name, words), read_sentence(served.store, name, hostile)
     assert noisy.tokens == clean.tokens
     assert noisy.answer == clean.answer
+    assert served.answers.sentiment(name, hostile) == served.answers.sentiment(name, words)

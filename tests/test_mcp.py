@@ -7,10 +7,16 @@ import json
 import urllib.request
 
 
-def test_schema_lists_the_four_tools_with_descriptions(app_url):
+def test_schema_lists_the_five_tools_with_descriptions(app_url):
     with urllib.request.urlopen(app_url + "gradio_api/mcp/schema", timeout=30) as r:  # noqa: S310
         tools = {t["name"]: t for t in json.load(r)}
-    assert set(tools) == {"classify_digit", "denoise_digit", "rnn_sentiment", "transformer_sentiment"}
+    assert set(tools) == {
+        "classify_digit",
+        "denoise_digit",
+        "rnn_sentiment",
+        "transformer_sentiment",
+        "pretrained_transformer_sentiment",
+    }
     for tool in tools.values():
         assert len(tool["description"]) > 40
     assert "text" in json.dumps(tools["rnn_sentiment"]["inputSchema"])

@@ -17,7 +17,8 @@ def example_input(name: str, model: torch.nn.Module) -> tuple:
     if name in ("cnn", "autoencoder"):
         return (torch.rand(3, 1, 28, 28, generator=g),)
     c = model.config
-    ids = torch.randint(3, len(c.vocab), (3, 12), generator=g)
+    vocab = len(c.vocab) if hasattr(c, "vocab") else c.vocab_size
+    ids = torch.randint(3, vocab, (3, 12), generator=g)
     lengths = torch.tensor([12, 7, 1])
     for i, n in enumerate(lengths):
         ids[i, n:] = c.pad_id
@@ -28,6 +29,16 @@ def example_input(name: str, model: torch.nn.Module) -> tuple:
 
 def small(name: str) -> torch.nn.Module:
     spec = MODELS[name]
+    if name == "pretrained_transformer":  # the real base (it is what the saved file builds on), adapters nudged
+        from archdemo.training.finetune import build
+
+        torch.manual_seed(0)
+        model = build()
+        with torch.no_grad():
+            for p in model.parameters():
+                if p.requires_grad:
+                    p.add_(torch.randn_like(p) * 0.01)
+        return model.eval()
     extra = (
         {"vocab": ["[PAD]", "[UNK]", "[CLS]", *[f"w{i}" for i in range(50)]]} if name in ("rnn", "transformer") else {}
     )

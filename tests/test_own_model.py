@@ -17,9 +17,9 @@ import torch
 from hub_standin import HubStandin, use_standin
 from PIL import Image
 
-from archdemo import explain
-from archdemo import processing as P
+from archdemo import digits
 from archdemo.hub import WeightsError, save_pretrained, user_source
+from archdemo.image_processing import prepare_digit
 from archdemo.models import (
     DenoisingAutoencoder,
     DenoisingAutoencoderConfig,
@@ -28,7 +28,9 @@ from archdemo.models import (
     SentimentTransformer,
     SentimentTransformerConfig,
 )
-from archdemo.service import ArchDemoService
+from archdemo.sentiment import read_sentence
+from archdemo.settings import Settings
+from archdemo.store import ModelStore
 
 DIGITS = Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "digits"
 
@@ -41,8 +43,9 @@ def hub(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def service():
-    return ArchDemoService(device="cpu")
+def store():
+    """A private store: the visitors' models these tests load stay out of the shared one."""
+    return ModelStore(Settings(device="cpu"))
 
 
 def publish(hub: HubStandin, model: torch.nn.Module, folder: Path, repo: str) -> str:
@@ -58,92 +61,94 @@ def digit(d: int) -> np.ndarray:
     return np.asarray(Image.open(DIGITS / f"{d}.png"))
 
 
-def test_a_smaller_cnn_from_the_hub_serves_this_visitor_and_nobody_else(hub, service, tmp_path):
+def test_a_smaller_cnn_from_the_hub_serves_this_visitor_and_nobody_else(hub, store, tmp_path):
     sha = publish(hub, small_cnn(), tmp_path / "m", "someone/tiny-cnn")
-    before = service.model("cnn")
+    before = store.get("cnn")
 
-    choice, message = service.load_user_model("cnn", "someone/tiny-cnn")  # no revision: main, pinned to its commit
+    choice, message = store.load_user_model("cnn", "someone/tiny-cnn")  # no revision: main, pinned to its commit
 
     assert choice == f"hub:someone/tiny-cnn@{sha}"
     assert "someone/tiny-cnn" in message and sha[:12] in message
-    mine = service.using("cnn", choice)
-    assert mine.model("cnn").config.channels == (4, 8, 8)
-    assert service.model("cnn") is before  # everyone else keeps the app's model
-    assert service.using("cnn", None) is service
-    inside = explain.cnn_insides(mine, P.prepare_digit(digit(3)))
+    assert store.get("cnn", choice).config.channels == (4, 8, 8)
+    assert store.get("cnn") is before  # everyone else keeps the app's model
+    assert store.get("cnn", None) is before
+    inside = digits.read_digit(store, prepare_digit(digit(3)), choice)
     assert [m.shape[0] for m in inside.feature_maps] == [4, 8, 8]
-    c = mine.model("cnn").config
-    expected = small_cnn()(torch.as_tensor(inside.digit)[None, None].sub(c.mean).div(c.std)).softmax(-1)[0]
+    # The CNN normalises its own input: the visitor's model gets plain pixels in [0, 1], as the app's does.
+    expected = small_cnn()(torch.as_tensor(inside.digit)[None, None]).softmax(-1)[0]
     assert np.allclose(inside.probabilities, expected.detach().numpy(), atol=1e-5)
+    assert np.allclose(digits.classify_digit(store, digit(3), choice).probabilities, inside.probabilities, atol=1e-6)
+    theirs = digits.classify_digit(store, digit(3))  # nobody else: without the choice, the app's model answers
+    assert [m.shape[0] for m in theirs.feature_maps] == list(before.config.channels)
 
 
-def test_a_pinned_revision_is_used_and_a_second_load_comes_from_memory(hub, service, tmp_path):
+def test_a_pinned_revision_is_used_and_a_second_load_comes_from_memory(hub, store, tmp_path):
     first = publish(hub, small_cnn(), tmp_path / "a", "someone/cnn-history")
     torch.manual_seed(1)
     publish(hub, DigitCNN(DigitCNNConfig(channels=(4, 8, 16))), tmp_path / "b", "someone/cnn-history")
 
-    choice, _ = service.load_user_model("cnn", "someone/cnn-history", first)
-    assert service.using("cnn", choice).model("cnn").config.channels == (4, 8, 8)
+    choice, _ = store.load_user_model("cnn", "someone/cnn-history", first)
+    assert store.get("cnn", choice).config.channels == (4, 8, 8)
     hub.clear()
-    service.load_user_model("cnn", "someone/cnn-history", first)
+    store.load_user_model("cnn", "someone/cnn-history", first)
     assert hub.paths() == []
 
 
-def test_loading_main_again_after_a_push_gets_the_new_model(hub, service, tmp_path):
+def test_loading_main_again_after_a_push_gets_the_new_model(hub, store, tmp_path):
     publish(hub, small_cnn(), tmp_path / "a", "someone/cnn-updated")
-    first, _ = service.load_user_model("cnn", "someone/cnn-updated")
+    first, _ = store.load_user_model("cnn", "someone/cnn-updated")
     torch.manual_seed(2)
     newer = publish(hub, DigitCNN(DigitCNNConfig(channels=(4, 8, 16))), tmp_path / "b", "someone/cnn-updated")
 
-    again, message = service.load_user_model("cnn", "someone/cnn-updated")
+    again, message = store.load_user_model("cnn", "someone/cnn-updated")
 
     assert again == f"hub:someone/cnn-updated@{newer}" != first and newer[:12] in message
-    assert service.using("cnn", again).model("cnn").config.channels == (4, 8, 16)
-    assert service.using("cnn", first).model("cnn").config.channels == (4, 8, 8)  # a session on the old one keeps it
+    assert store.get("cnn", again).config.channels == (4, 8, 16)
+    assert store.get("cnn", first).config.channels == (4, 8, 8)  # a session on the old one keeps it
 
 
-def test_a_transformer_with_other_layers_and_heads_is_explained(hub, service, tmp_path):
-    own = service.model("transformer").config
+def test_a_transformer_with_other_layers_and_heads_is_explained(hub, store, tmp_path):
+    own = store.get("transformer").config
     torch.manual_seed(0)
     config = SentimentTransformerConfig(vocab=own.vocab, d_model=32, num_heads=2, num_layers=1, max_len=64)
     publish(hub, SentimentTransformer(config).eval(), tmp_path / "t", "someone/tiny-transformer")
 
-    choice, _ = service.load_user_model("transformer", "someone/tiny-transformer")
-    t = explain.transformer_attention(service.using("transformer", choice), "a warm and funny film")
+    choice, _ = store.load_user_model("transformer", "someone/tiny-transformer")
+    t = read_sentence(store, "transformer", "a warm and funny film", choice)
     assert len(t.attention) == 1 and t.attention[0].shape[0] == 2
 
 
-def refusal(service, name: str, repo: str, revision: str = "") -> str:
+def refusal(store, name: str, repo: str, revision: str = "") -> str:
     with pytest.raises(WeightsError) as e:
-        service.load_user_model(name, repo, revision)
+        store.load_user_model(name, repo, revision)
     return str(e.value)
 
 
-def test_another_architecture_is_refused_by_name(hub, service, tmp_path):
+def test_another_architecture_is_refused_by_name(hub, store, tmp_path):
     torch.manual_seed(0)
     publish(hub, DenoisingAutoencoder(DenoisingAutoencoderConfig()).eval(), tmp_path / "ae", "someone/an-autoencoder")
-    message = refusal(service, "cnn", "someone/an-autoencoder")
+    message = refusal(store, "cnn", "someone/an-autoencoder")
     assert "DenoisingAutoencoder" in message and "DigitCNN" in message
 
 
-def test_a_repo_that_is_not_an_archdemo_model_is_refused(hub, service):
+def test_a_repo_that_is_not_an_archdemo_model_is_refused(hub, store):
     hub.add_commit("someone/bert", {"config.json": json.dumps({"model_type": "bert", "hidden_size": 768})})
-    assert "DigitCNN" in refusal(service, "cnn", "someone/bert")
+    assert "DigitCNN" in refusal(store, "cnn", "someone/bert")
 
 
-def test_a_model_too_big_is_refused_before_its_weights_are_fetched(hub, service):
+def test_a_model_too_big_is_refused_before_its_weights_are_fetched(hub, store):
     config = {"architecture": "DigitCNN", "channels": [512, 1024, 2048]}
     hub.add_commit("someone/huge-cnn", {"config.json": json.dumps(config), "model.safetensors": b"x" * 64})
-    message = refusal(service, "cnn", "someone/huge-cnn")
+    message = refusal(store, "cnn", "someone/huge-cnn")
     assert re.search(r"[\d,]+-parameter", message) and "10,000,000" in message
     assert not [p for p in hub.paths() if p.endswith("model.safetensors")]
 
 
-def test_a_broken_weights_file_is_refused(hub, service, tmp_path):
+def test_a_broken_weights_file_is_refused(hub, store, tmp_path):
     folder = save_pretrained(small_cnn(), tmp_path / "broken")
     (folder / "model.safetensors").write_bytes(b"\x00" * 100)
     hub.add_folder("someone/broken-cnn", folder)
-    assert "model.safetensors" in refusal(service, "cnn", "someone/broken-cnn")
+    assert "model.safetensors" in refusal(store, "cnn", "someone/broken-cnn")
 
 
 @pytest.mark.parametrize(
@@ -161,24 +166,26 @@ def test_malformed_repo_ids_and_revisions_are_refused_without_a_request(repo, re
         user_source(repo, revision)
 
 
-def test_a_missing_repo_or_revision_says_so(hub, service, tmp_path):
-    assert "not found" in refusal(service, "cnn", "someone/does-not-exist")
+def test_a_missing_repo_or_revision_says_so(hub, store, tmp_path):
+    assert "not found" in refusal(store, "cnn", "someone/does-not-exist")
     publish(hub, small_cnn(), tmp_path / "m", "someone/tiny")
-    assert "not found" in refusal(service, "cnn", "someone/tiny", "no-such-branch")
+    assert "not found" in refusal(store, "cnn", "someone/tiny", "no-such-branch")
 
 
-def test_whoever_runs_the_app_can_turn_the_panels_off(monkeypatch, service):
+def test_whoever_runs_the_app_can_turn_the_panels_off():
     import gradio as gr
 
-    from archdemo.ui.common import own_model_picker
+    from archdemo.ui.own_model import own_model_picker
 
-    monkeypatch.setenv("ARCHDEMO_USER_MODELS", "off")
+    off = Settings.from_env({"ARCHDEMO_USER_MODELS": "off"}, device="cpu")  # as app.py reads it
+    assert off.user_models is False
     with gr.Blocks() as demo:
-        _, events = own_model_picker(service, "cnn")
+        _, events = own_model_picker(ModelStore(off), "cnn")
     assert events == [] and not [b for b in demo.blocks.values() if isinstance(b, gr.Accordion)]
-    monkeypatch.setenv("ARCHDEMO_USER_MODELS", "on")
+    on = Settings.from_env({"ARCHDEMO_USER_MODELS": "on"}, device="cpu")
+    assert on.user_models is True and Settings().user_models is True  # on unless turned off
     with gr.Blocks() as demo:
-        _, events = own_model_picker(service, "cnn")
+        _, events = own_model_picker(ModelStore(on), "cnn")
     assert len(events) == 2 and [b for b in demo.blocks.values() if isinstance(b, gr.Accordion)]
 
 
@@ -193,7 +200,7 @@ def app_with_hub(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lettered")
     torch.manual_seed(0)
     lettered = DigitCNN(DigitCNNConfig(channels=(4, 8, 8), labels=list("abcdefghij"))).eval()
-    vocab = ArchDemoService(device="cpu").model("transformer").config.vocab
+    vocab = ModelStore(Settings(device="cpu")).get("transformer").config.vocab
     small = SentimentTransformer(SentimentTransformerConfig(vocab=vocab, d_model=32, num_heads=2, num_layers=1)).eval()
     with HubStandin() as standin:
         standin.add_folder("someone/lettered-cnn", save_pretrained(lettered, folder / "cnn"))
@@ -270,14 +277,14 @@ def test_the_attention_menus_follow_a_loaded_transformers_layers_and_heads(app_p
     assert [o.replace("✓", "").strip() for o in options.all_inner_texts()] == ["all (average)", "1", "2"]
 
 
-def test_messages_shown_to_visitors_name_files_not_server_folders(hub, service, tmp_path):
-    from archdemo.ui.common import _public
+def test_messages_shown_to_visitors_name_files_not_server_folders(hub, store, tmp_path):
+    from archdemo.ui.errors import public_message
 
     folder = save_pretrained(small_cnn(), tmp_path / "broken")
     (folder / "model.safetensors").write_bytes(b"\x00" * 100)
     hub.add_folder("someone/broken", folder)
     with pytest.raises(WeightsError) as e:
-        service.load_user_model("cnn", "someone/broken")
+        store.load_user_model("cnn", "someone/broken")
     assert str(tmp_path) in str(e.value)  # the log keeps the full path...
-    shown = _public(e.value)
+    shown = public_message(e.value)
     assert "model.safetensors" in shown and str(tmp_path) not in shown and "/" not in shown.split("model")[0]

@@ -15,8 +15,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from archdemo import processing as P
+from archdemo import image_processing as IP
+from archdemo import text_processing as TP
+from archdemo.errors import InputError
 from archdemo.hub import WeightsError, load_config
+from archdemo.registry import get_spec
 
 SEARCH = settings(
     max_examples=150, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
@@ -58,8 +61,8 @@ def any_array(draw) -> np.ndarray:
 def test_prepare_digit_gives_a_digit_or_an_input_error(image):
     before = image.copy()
     try:
-        out = P.prepare_digit(image)
-    except P.InputError as e:
+        out = IP.prepare_digit(image)
+    except InputError as e:
         assert str(e)
     else:
         assert isinstance(out, np.ndarray) and out.dtype == np.float32 and out.shape == (28, 28)
@@ -75,12 +78,12 @@ def test_prepare_digit_gives_a_digit_or_an_input_error(image):
 )
 def test_a_pil_image_and_its_array_give_the_same_digit(image):
     try:
-        expected = P.prepare_digit(image)
-    except P.InputError:
-        with pytest.raises(P.InputError):
-            P.prepare_digit(Image.fromarray(image))
+        expected = IP.prepare_digit(image)
+    except InputError:
+        with pytest.raises(InputError):
+            IP.prepare_digit(Image.fromarray(image))
     else:
-        np.testing.assert_array_equal(P.prepare_digit(Image.fromarray(image)), expected)
+        np.testing.assert_array_equal(IP.prepare_digit(Image.fromarray(image)), expected)
 
 
 # ---------------------------------------------------------------- (b) Tokenizer.encode with the real vocabularies
@@ -92,7 +95,8 @@ def text_model(request):
         config = load_config(request.param)
     except WeightsError as e:
         pytest.skip(f"no {request.param} config: {e}")
-    tok = P.Tokenizer(config.vocab, config.unk_id, config.max_len, getattr(config, "cls_id", None))
+    tok = get_spec(request.param).make_tokenizer(config)  # the tokenizer the store builds for this model
+    assert isinstance(tok, TP.Tokenizer)
     return tok, config
 
 
@@ -113,7 +117,7 @@ def test_encode_gives_ids_in_the_vocabulary_or_an_input_error(text_model, text):
     tok, config = text_model
     try:
         enc = tok.encode(text)
-    except P.InputError as e:
+    except InputError as e:
         assert str(e)
         return
     ids = enc.ids
@@ -126,7 +130,7 @@ def test_encode_gives_ids_in_the_vocabulary_or_an_input_error(text_model, text):
         words = ids[1:]
         assert tok.cls_id not in words  # nor into a second [CLS]
     assert enc.unknown == sum(i == config.unk_id for i in words)
-    assert enc.truncated == len(P.tokenize(text)) - len(words) >= 0
+    assert enc.truncated == len(TP.tokenize(text)) - len(words) >= 0
 
 
 # ---------------------------------------------------------------- (c) tokenize is idempotent
@@ -137,10 +141,10 @@ QUOTES = set("'\"`\u2018\u2019\u201c\u201d")
 
 def _retokenized(text: str) -> tuple[list[str], list[str]] | None:
     try:
-        first = P.tokenize(text)
-    except P.InputError:  # empty or blank
+        first = TP.tokenize(text)
+    except InputError:  # empty or blank
         return None
-    return (first, P.tokenize(" ".join(first))) if first else None
+    return (first, TP.tokenize(" ".join(first))) if first else None
 
 
 @SEARCH
@@ -173,7 +177,7 @@ def test_tokenize_is_idempotent_on_examples(text):
 
 def test_sst2_double_quotes_are_left_alone():
     sst = "more than another `` best man '' clone by weaving a theme throughout this funny film"
-    assert P.tokenize(sst) == sst.split()
+    assert TP.tokenize(sst) == sst.split()
 
 
 @SEARCH
@@ -199,13 +203,13 @@ def test_tokenize_is_idempotent(text):
         hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=12),
         elements=st.floats(0, 1, width=32),
     ),
-    kind=st.sampled_from(P.NOISE_KINDS),
+    kind=st.sampled_from(IP.NOISE_KINDS),
     level=st.one_of(st.floats(0, 1), st.sampled_from([0, 1])),
     seed=st.integers(0, 2**32 - 1),
 )
 def test_add_noise_stays_in_range_and_shape(images, kind, level, seed):
     before = images.copy()
-    out = P.add_noise(images, kind, level, np.random.default_rng(seed))
+    out = IP.add_noise(images, kind, level, np.random.default_rng(seed))
     assert out.shape == images.shape and out.dtype == np.float32
     assert np.isfinite(out).all() and out.min() >= 0.0 and out.max() <= 1.0
     np.testing.assert_array_equal(images, before)  # a new array; the input is left alone

@@ -94,4 +94,4 @@ def test_hub_revisions_are_pinned_and_dependencies_bounded():
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         line = line.split("#")[0].strip()
         if line:
-            assert "<" in line, f"unbounded dependency: {line}"
+            assert "<" in line or "==" in line, f"unbounded dependency: {line}"

@@ -1,6 +1,7 @@
-"""The four architectures, one file each. This package imports torch and nothing of the project."""
+"""The architectures, one file each. This package imports torch and nothing of the project."""
 
 from archdemo.models.autoencoder import DenoisingAutoencoder, DenoisingAutoencoderConfig
+from archdemo.models.bert import PretrainedSentimentTransformer, PretrainedSentimentTransformerConfig
 from archdemo.models.cnn import DigitCNN, DigitCNNConfig
 from archdemo.models.rnn import SentimentRNN, SentimentRNNConfig
 from archdemo.models.transformer import SentimentTransformer, SentimentTransformerConfig
@@ -10,6 +11,8 @@ __all__ = [
     "DenoisingAutoencoderConfig",
     "DigitCNN",
     "DigitCNNConfig",
+    "PretrainedSentimentTransformer",
+    "PretrainedSentimentTransformerConfig",
     "SentimentRNN",
     "SentimentRNNConfig",
     "SentimentTransformer",

@@ -22,7 +22,7 @@ def _load(path: str | None):
 
 
 def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
-    """The four endpoints. ``concurrency``: how many API requests may run at once (all four share one
+    """The five endpoints. ``concurrency``: how many API requests may run at once (all four share one
     limit); None keeps Gradio's default of one at a time per endpoint."""
     with gr.Column(visible=False):
         image_in = gr.File(label="image", file_types=None)
@@ -72,7 +72,7 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
             text: the sentence, at most {MAX_TEXT_CHARS:,} characters; text past the model's
                 token limit is cut.
         Returns:
-            {{"label": "positive" | "negative", "probabilities": {{"positive": p, "negative": 1 - p}}}}
+            {{"label": "negative" | "positive", "probabilities": {{"negative": 1 - p, "positive": p}}}}
         """
         return sentiment
 
@@ -83,7 +83,10 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
     trigger.click(
         denoise_digit, [image_in, level_in], [noisy_out, denoised_out, metrics_out], api_name="denoise_digit", **limits
     )
-    trigger.click(sentiment_endpoint("rnn", "LSTM"), text_in, json_out, api_name="rnn_sentiment", **limits)
-    trigger.click(
-        sentiment_endpoint("transformer", "Transformer"), text_in, json_out, api_name="transformer_sentiment", **limits
-    )
+    readers = {
+        "rnn": "LSTM",
+        "transformer": "Transformer trained here from scratch",
+        "pretrained_transformer": "pretrained Transformer (MiniLM-L6, fine-tuned here with LoRA)",
+    }
+    for name, title in readers.items():
+        trigger.click(sentiment_endpoint(name, title), text_in, json_out, api_name=f"{name}_sentiment", **limits)

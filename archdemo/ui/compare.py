@@ -1,4 +1,4 @@
-"""Compare tab: one sentence through both text models, and the four models' measured numbers."""
+"""Compare tab: one sentence through the three text models, and every model's measured numbers."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ WHEN = """
   or small sequence data sets and small devices: an **RNN** (LSTM or GRU). Memory does not grow with length.
 - **Text or any sequence where distant parts interact, and enough data or a pretrained model**: a
   **Transformer**. Trained from scratch on a few thousand sentences, as here, it has no edge over the LSTM;
-  pretrained on billions of words it beats every other family on language.
+  start it from a model pretrained on a great deal of text and fine-tune it (the third reader above) and it
+  reads negation and turns of phrase the small models miss.
 """
 
 
@@ -37,13 +38,33 @@ def reader(title: str, name: str, tokens_label: str) -> tuple[gr.Label, gr.Highl
     return label, tokens
 
 
+READERS = [
+    ("rnn", "RNN (LSTM)", "RNN: how much each word moved it"),
+    ("transformer", "Transformer, from scratch", "From scratch: what the classifier attends to"),
+    ("pretrained_transformer", "Transformer, pretrained", "Pretrained: what the classifier attends to"),
+]
+HARD_HEADERS = ["reader", "negation", "contrast", "all"]
+
+
+def hard_sentence_rows(metrics: dict) -> list[list[str]]:
+    """How each reader did on the project's own sentences with negation and contrast (from evaluate)."""
+    found = metrics.get("negation_contrast") or {}
+    rows = []
+    for name, title, _ in READERS:
+        m = found.get(name)
+        if m:
+            rows.append([title, *(f"{m[k]['right']} of {m[k]['n']}" for k in ("negation", "contrast", "all"))])
+    return rows
+
+
 def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
     table_facts = facts.ModelTable(store)
-    gr.Markdown("### The same sentence, two readers")
-    text = gr.Textbox(label="A sentence for both text models", value="It's not bad, I'd say!", elem_id="compare-input")
+    gr.Markdown("### The same sentence, three readers")
+    text = gr.Textbox(
+        label="A sentence for all three text models", value="It's not bad, I'd say!", elem_id="compare-input"
+    )
     with gr.Row():
-        rnn_label, rnn_tokens = reader("RNN (LSTM)", "rnn", "RNN: how much each word moved it")
-        tf_label, tf_tokens = reader("Transformer", "transformer", "Transformer: what the classifier attends to")
+        columns = [reader(title, name, tokens_label) for name, title, tokens_label in READERS]
     gr.Examples(
         [
             [s]
@@ -57,7 +78,14 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         inputs=[text],
         label="Sentences where word order matters",
     )
-    gr.Markdown("### The four models, measured")
+    gr.Markdown(
+        "### Sentences with negation and contrast\n"
+        "60 sentences written for this project (`archdemo/assets/negation_contrast.tsv`: 30 with negation such as "
+        '"not bad at all", 30 where the verdict turns, such as "I expected to hate it, but..."), each scored '
+        "by `python -m archdemo.evaluate`. How many each reader gets right:"
+    )
+    hard = gr.Dataframe(headers=HARD_HEADERS, interactive=False, elem_id="compare-negation")
+    gr.Markdown("### The models, measured")
     table = gr.Dataframe(headers=facts.TABLE_HEADERS, interactive=False, wrap=True, elem_id="compare-table")
     gr.Markdown(
         "Quality: `python -m archdemo.evaluate` on the bundled weights. Latency: median of 20 requests through "
@@ -68,11 +96,14 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
     gr.Markdown(WHEN)
 
     @user_errors
-    def both(sentence: str):
+    def readers(sentence: str):
         if not (sentence or "").strip():
-            return None, None, None, None
-        r, t = read_sentence(store, "rnn", sentence), read_sentence(store, "transformer", sentence)
-        return r.answer["probabilities"], word_highlights(r), t.answer["probabilities"], word_highlights(t)
+            return (None,) * (2 * len(READERS))
+        out = []
+        for name, _, _ in READERS:  # each reader once: its verdict and its words highlighted
+            r = read_sentence(store, name, sentence)
+            out += [r.answer["probabilities"], word_highlights(r)]
+        return tuple(out)
 
     @user_errors
     def measured():
@@ -80,17 +111,15 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         lengths = metrics.get("by_length")
         figure = None
         if lengths:
-            figure = plots.accuracy_by_length_figure(
-                lengths["buckets"], {"RNN": lengths["rnn"], "Transformer": lengths["transformer"]}, lengths["counts"]
-            )
-        return table_facts.rows(), figure
+            shown = {title: lengths[name] for name, title, _ in READERS if name in lengths}
+            figure = plots.accuracy_by_length_figure(lengths["buckets"], shown, lengths["counts"])
+        return table_facts.rows(), figure, hard_sentence_rows(metrics)
 
-    outputs = [rnn_label, rnn_tokens, tf_label, tf_tokens]
     gr.on(
         [tab.select, text.change],
-        both,
+        readers,
         text,
-        outputs,
+        [part for column in columns for part in column],
         **LIVE,
     )
-    tab.select(measured, None, [table, by_length], api_visibility="private")
+    tab.select(measured, None, [table, by_length, hard], api_visibility="private")

