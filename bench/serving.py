@@ -55,12 +55,18 @@ def endpoint_args(endpoint: str) -> Callable[[int], tuple]:
         return lambda i: (handle_file(str(DIGITS / f"{i % 10}.png")),)
     if endpoint == "/denoise_digit":
         return lambda i: (handle_file(str(DIGITS / f"{i % 10}.png")), 0.5)
-    if endpoint in ("/rnn_sentiment", "/transformer_sentiment"):
+    if endpoint.endswith("_sentiment"):
         return lambda i: (SENTENCES[i % len(SENTENCES)],)
     raise SystemExit(f"unknown endpoint {endpoint}")
 
 
-ENDPOINTS = ["/classify_digit", "/denoise_digit", "/rnn_sentiment", "/transformer_sentiment"]
+ENDPOINTS = [
+    "/classify_digit",
+    "/denoise_digit",
+    "/rnn_sentiment",
+    "/transformer_sentiment",
+    "/pretrained_transformer_sentiment",
+]
 
 
 @dataclass

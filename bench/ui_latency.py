@@ -41,7 +41,9 @@ def changed(page, selector: str, old: str | None, timeout: float = 30_000) -> fl
 
 
 def measure(url: str, runs: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"cnn": [], "autoencoder": [], "rnn": [], "transformer": [], "compare": []}
+    # "transformer" is the tab's default reader (pretrained); "transformer_scratch" the one trained here.
+    names = ("cnn", "autoencoder", "rnn", "transformer", "transformer_scratch", "compare")
+    out: dict[str, list[float]] = {name: [] for name in names}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -68,14 +70,21 @@ def measure(url: str, runs: int) -> dict[str, list[float]]:
                 old = src(page, selector)
                 page.locator(f"#{name}-input textarea").fill(SENTENCES[i % len(SENTENCES)] + " " * i)
                 out[name].append(changed(page, selector, old))
+        old = src(page, "#transformer-attention")
+        page.locator("#transformer-reader").get_by_text("Trained here from scratch").click()
+        changed(page, "#transformer-attention", old)
+        for i in range(runs):
+            old = src(page, "#transformer-attention")
+            page.locator("#transformer-input textarea").fill(SENTENCES[i % len(SENTENCES)] + "." * (i + 1))
+            out["transformer_scratch"].append(changed(page, "#transformer-attention", old))
         open_tab(page, "Compare")
         for i in range(runs):
             old = page.locator("#compare-rnn-tokens").inner_text()
             start = time.perf_counter()
             page.locator("#compare-input textarea").fill(SENTENCES[i % len(SENTENCES)] + "!" * (i + 1))
             page.wait_for_function(
-                "(o) => document.querySelector('#compare-transformer-tokens').innerText !== o "
-                "&& document.querySelector('#compare-rnn-tokens').innerText !== o",
+                "(o) => ['rnn', 'transformer', 'pretrained_transformer'].every("
+                "(n) => document.querySelector(`#compare-${n}-tokens`).innerText !== o)",
                 arg=old,
                 timeout=30_000,
                 polling=10,

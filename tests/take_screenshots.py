@@ -54,7 +54,7 @@ def shoot(url: str) -> list[Path]:
                     if name == "compare":
                         page.wait_for_function(
                             "() => (document.querySelector('#compare-table').innerText.match(/ ms/g) || []).length"
-                            " === 4",
+                            " === 5",
                             timeout=60_000,
                         )
                     page.wait_for_timeout(1500)

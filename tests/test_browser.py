@@ -143,16 +143,44 @@ def test_rnn_and_transformer_insides_follow_the_sentence(page):
     assert wait_for_new_src(page, "#transformer-attention", attention) != attention
 
 
-def test_compare_tab_measures_all_four_models(page):
+def menu_choices(page, selector: str) -> list[str]:
+    page.locator(f"{selector} input").click()
+    options = [o.strip() for o in page.locator("ul[role=listbox] li").all_inner_texts()]
+    page.keyboard.press("Escape")
+    return options
+
+
+def test_the_transformer_tab_chooses_its_reader(page):
+    open_tab(page, "Transformer")
+    reader = page.locator("#transformer-reader")
+    assert reader.get_by_label("Pretrained", exact=False).is_checked()  # the pretrained reader reads first
+    page.locator("#transformer-input textarea").fill("It's not bad, I'd say!")
+    page.wait_for_function(
+        "() => /positive/.test(document.querySelector('#transformer-prediction').innerText)", timeout=30_000
+    )
+    assert len(menu_choices(page, "#transformer-head")) == 1 + 12
+    attention = wait_for_new_src(page, "#transformer-attention", None)
+    reader.get_by_text("Trained here from scratch").click()
+    assert wait_for_new_src(page, "#transformer-attention", attention) != attention
+    page.wait_for_function(
+        "() => document.querySelectorAll('#transformer-head input').length"
+        " && document.querySelector('#transformer-layer input').value === '2'",
+        timeout=20_000,
+    )
+    assert len(menu_choices(page, "#transformer-head")) == 1 + 4
+
+
+def test_compare_tab_measures_every_model_and_reads_with_three(page):
     open_tab(page, "Compare")
     page.wait_for_function(
-        "() => (document.querySelector('#compare-table').innerText.match(/ ms/g) || []).length === 4", timeout=60_000
+        "() => (document.querySelector('#compare-table').innerText.match(/ ms/g) || []).length === 5", timeout=90_000
     )
     table = page.locator("#compare-table").inner_text()
-    for model in ("CNN", "Autoencoder", "RNN", "Transformer"):
+    for model in ("CNN", "Autoencoder", "RNN", "Transformer", "Pretrained Transformer"):
         assert model in table
-    for side in ("rnn", "transformer"):
+    for side in ("rnn", "transformer", "pretrained_transformer"):
         page.wait_for_function(f"() => /%/.test(document.querySelector('#compare-{side}').innerText)", timeout=20_000)
+    page.wait_for_function("() => / of 60/.test(document.querySelector('#compare-negation').innerText)")
     wait_for_new_src(page, "#compare-by-length", None)
 
 

@@ -21,6 +21,7 @@ from archdemo.base_weights import load_base_weights, load_tokenizer
 from archdemo.data import load_sst2
 from archdemo.models.bert import PretrainedSentimentTransformer, PretrainedSentimentTransformerConfig
 from archdemo.training.loop import TrainConfig, fit, seed_everything
+from archdemo.training.text import pad_batch
 
 _JOIN = [
     (re.compile(r" (n't|'s|'re|'ve|'ll|'d|'m)\b"), r"\1"),  # do n't -> don't, it 's -> it's, ca n't -> can't
@@ -37,14 +38,6 @@ def detokenize(text: str) -> str:
     for pattern, repl in _JOIN:
         text = pattern.sub(repl, text)
     return text
-
-
-def pad_batch(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    lengths = torch.tensor([len(r) for r in rows])
-    ids = torch.full((len(rows), int(lengths.max())), pad_id, dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = torch.tensor(r)
-    return ids, lengths
 
 
 @torch.inference_mode()

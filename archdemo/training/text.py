@@ -57,7 +57,8 @@ def build_vocab(sentences: list[list[str]], glove: tuple[list[str], np.ndarray] 
     return vocab, vectors
 
 
-def _pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_batch(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token id lists -> (B, T) ids padded with pad_id, and (B,) lengths."""
     lengths = torch.tensor([len(r) for r in rows])
     ids = torch.full((len(rows), int(lengths.max())), pad_id, dtype=torch.long)
     for i, r in enumerate(rows):
@@ -93,7 +94,7 @@ def pretrain_masked_words(
     def batches(epoch: int):
         order = order_rng.permutation(len(rows))
         for i in range(0, len(order), bs):
-            ids, _ = _pad([rows[j] for j in order[i : i + bs]], c.pad_id)
+            ids, _ = pad_batch([rows[j] for j in order[i : i + bs]], c.pad_id)
             hide = (torch.rand(ids.shape, generator=gen) < 0.15) & (ids > c.cls_id) & (ids != mask_id)
             hide[0, 1] = True  # at least one hidden word per batch
             yield ids.masked_fill(hide, mask_id).to(device), hide.to(device), ids[hide].to(device)
@@ -163,7 +164,7 @@ def train_text(
         chunks = [sorted(order[i : i + bs * 50], key=lambda j: len(rows[j])) for i in range(0, len(order), bs * 50)]
         groups = [c[i : i + bs] for c in chunks for i in range(0, len(c), bs)]
         for g in (groups[k] for k in rng.permutation(len(groups))):
-            ids, lengths = _pad([rows[j] for j in g], config.pad_id)
+            ids, lengths = pad_batch([rows[j] for j in g], config.pad_id)
             if word_dropout:
                 # Hide a random tenth of the words (as [UNK]) so no single word can be memorised.
                 drop = (torch.rand(ids.shape, generator=gen) < word_dropout) & (ids > config.unk_id)
@@ -184,7 +185,7 @@ def train_text(
 
     def report(m, epoch):
         with torch.inference_mode():
-            ids, lengths = _pad(dev_rows, config.pad_id)
+            ids, lengths = pad_batch(dev_rows, config.pad_id)
             pred = m(ids.to(device), lengths.to(device)).argmax(1).cpu().numpy()
         return f"dev accuracy {(pred == dev_labels).mean():.4f}"
 

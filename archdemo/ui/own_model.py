@@ -31,7 +31,9 @@ def own_model_picker(store: ModelStore, name: str) -> tuple[gr.State, list]:
         gr.Markdown(
             f"Train a {arch} of your own (`python -m archdemo.train {name}`, with other sizes if you like), "
             "push it with `python -m archdemo.publish`, and load it here: everything in this tab then runs "
-            "on your model, for you only. The repo needs `config.json` naming the architecture "
+            "on your model, for you only"
+            + (" (it takes the place of the reader trained from scratch)" if name == "transformer" else "")
+            + ". The repo needs `config.json` naming the architecture "
             f"`{arch}` and `model.safetensors`; nothing else in it is read or run. Limits: "
             f"{USER_MAX_PARAMETERS / 1e6:.0f} M parameters, {USER_MAX_WEIGHTS_BYTES / 2**20:.0f} MB of weights."
         )

@@ -201,7 +201,12 @@ def text_tab(store: ModelStore, name: str) -> None:
     live_read = functools.partial(read, live=True)
     if controls:  # the layer and head menus follow the reader's shape
         menus = {"fn": transformer_controls, "inputs": [reader, own_choice], "outputs": controls[1:]}
-        model_events = [e.then(**menus, api_visibility="private") for e in model_events]
+        # A visitor's own Transformer takes the from-scratch reader's place, so the chooser moves to it.
+        to_own = lambda own: gr.update(value="transformer") if own else gr.update()  # noqa: E731
+        model_events = [
+            e.then(to_own, own_choice, reader, api_visibility="private").then(**menus, api_visibility="private")
+            for e in model_events
+        ]
         model_events.append(reader.change(**menus, api_visibility="private"))
     for event in model_events:
         event.then(live_read, inputs, outputs, api_visibility="private")
