@@ -224,11 +224,11 @@ def accuracy_by_length_figure(buckets: list[str], acc_by_model: dict[str, list[f
     if len(counts) != len(buckets) or any(len(v) != len(buckets) for v in acc_by_model.values()):
         raise ValueError("need one count and one accuracy per model for every bucket")
     models = list(acc_by_model)
-    fig = _figure(3.4)
+    fig = _figure(3.4 + 0.3 * max(0, math.ceil(len(models) / 2) - 1))
     ax = fig.add_subplot()
     x = np.arange(len(buckets))
     width = 0.8 / max(1, len(models))
-    label_bars = len(models) * len(buckets) <= 12  # numbers on bars only while they fit at TICK size
+    label_bars = len(models) * len(buckets) <= 8  # numbers on bars only while they fit at TICK size
     for i, name in enumerate(models):
         acc = np.asarray(acc_by_model[name], dtype=np.float64)
         bars = ax.bar(x + (i - (len(models) - 1) / 2) * width, acc, width, label=name, color=PALETTE[i % len(PALETTE)])
@@ -240,8 +240,10 @@ def accuracy_by_length_figure(buckets: list[str], acc_by_model: dict[str, list[f
     ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.tick_params(axis="y", labelsize=TICK)
     ax.set_xlabel("sentence length (words)", fontsize=LABEL)
-    ax.legend(fontsize=TICK, ncols=max(1, len(models)), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
-    ax.set_title("Accuracy by sentence length", fontsize=TITLE, pad=26)
+    # Two names a row at most: three long names side by side are wider than the figure and squeeze the axes.
+    rows = math.ceil(len(models) / 2)
+    ax.legend(fontsize=TICK, ncols=min(2, len(models)), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    ax.set_title("Accuracy by sentence length", fontsize=TITLE, pad=8 + 18 * rows)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return fig

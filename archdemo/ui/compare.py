@@ -44,6 +44,7 @@ READERS = [
     ("pretrained_transformer", "Transformer, pretrained", "Pretrained: what the classifier attends to"),
 ]
 HARD_HEADERS = ["reader", "negation", "contrast", "all"]
+PLOT_NAMES = {"rnn": "LSTM", "transformer": "Transformer, scratch", "pretrained_transformer": "Transformer, pretrained"}
 
 
 def hard_sentence_rows(metrics: dict) -> list[list[str]]:
@@ -111,7 +112,12 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         lengths = metrics.get("by_length")
         figure = None
         if lengths:
-            shown = {title: lengths[name] for name, title, _ in READERS if name in lengths}
+            short = {
+                "rnn": "LSTM",
+                "transformer": "Transformer, scratch",
+                "pretrained_transformer": "Transformer, pretrained",
+            }
+            shown = {short[name]: lengths[name] for name, _, _ in READERS if name in lengths}
             figure = plots.accuracy_by_length_figure(lengths["buckets"], shown, lengths["counts"])
         return table_facts.rows(), figure, hard_sentence_rows(metrics)
 
