@@ -14,14 +14,13 @@ import numpy as np
 from PIL import Image
 
 from archdemo.answers import Answers
+from archdemo.evaluate import METRICS_PATH
 from archdemo.hub import WEIGHTS_NAME
 from archdemo.image_processing import MAX_IMAGE_SIDE
 from archdemo.registry import MODELS
 from archdemo.store import ModelStore
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-METRICS_PATH = ASSETS / "metrics.json"
-SAMPLE_DIGIT = ASSETS / "digits" / "3.png"
+SAMPLE_DIGIT = METRICS_PATH.parent / "digits" / "3.png"
 SAMPLE_TEXT = "a thoughtful , funny and surprisingly moving film that never quite loses its way ."
 
 
