@@ -191,7 +191,7 @@ class FailsOnceOnGPU(torch.nn.Module):
         return super().to(*args, **kwargs)
 
 
-@pytest.mark.parametrize(
+GPU_FAILURES = pytest.mark.parametrize(
     "error",
     [
         torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
@@ -199,6 +199,9 @@ class FailsOnceOnGPU(torch.nn.Module):
     ],
     ids=["oom", "cuda-error"],
 )
+
+
+@GPU_FAILURES
 def test_a_failing_gpu_forward_is_served_on_the_cpu(error):
     store = ModelStore(Settings(device="cpu"))
     store._models["cnn"] = flaky = FailsOnceOnGPU(store.get("cnn"), error)
@@ -210,14 +213,7 @@ def test_a_failing_gpu_forward_is_served_on_the_cpu(error):
     assert flaky.failed and flaky.moved_to == [torch.device("cpu")]  # the store moved its models and tried again
 
 
-@pytest.mark.parametrize(
-    "error",
-    [
-        torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
-        RuntimeError("CUDA error: unknown"),
-    ],
-    ids=["oom", "cuda-error"],
-)
+@GPU_FAILURES
 def test_a_failing_gpu_pass_in_the_tab_is_served_on_the_cpu(error):
     store = ModelStore(Settings(device="cpu"))
     store._models["cnn"] = flaky = FailsOnceOnGPU(store.get("cnn"), error)
