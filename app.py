@@ -14,7 +14,7 @@ import os
 from archdemo.answers import Answers
 from archdemo.settings import Settings
 from archdemo.store import ModelStore
-from archdemo.ui import BRUSH_ON_LOAD, CSS, build
+from archdemo.ui import CSS, build
 
 log = logging.getLogger("archdemo.app")
 # API requests in flight at once when tuned: enough to keep the micro-batchers' batches full while the
@@ -90,7 +90,6 @@ def main(argv: list[str] | None = None) -> None:
         share=settings.share,
         mcp_server=True if settings.mcp else None,
         css=CSS,
-        js=BRUSH_ON_LOAD,
         max_file_size="10mb",
         state_session_capacity=settings.max_sessions,
         footer_links=["api", "gradio"],

@@ -47,6 +47,10 @@ class Answers:
         probs = self._forward("cnn", prepare_digit(image))
         return label_dict(probs, self.store.get("cnn").config.labels)
 
+    def read_drawn_digit(self, digit: np.ndarray) -> dict:
+        """A digit the drawing pad already reduced to 28x28 -> the same answer as ``classify_digit``."""
+        return label_dict(self._forward("cnn", digit), self.store.get("cnn").config.labels)
+
     def denoise_digit(self, image, noise_level: object, kind: str = "gaussian", seed: int = 0) -> tuple:
         """-> (clean, noisy, denoised) 28x28 arrays in [0, 1] and {"psnr_noisy": dB, "psnr_denoised": dB}."""
         clean, noisy = corrupt(image, noise_level, kind, seed)

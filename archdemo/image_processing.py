@@ -7,6 +7,8 @@ can act on.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import warnings
 
 import numpy as np
@@ -146,6 +148,34 @@ def prepare_digit(image: np.ndarray | Image.Image | None) -> np.ndarray:
     if image is None:
         raise InputError("No image: draw a digit, upload one or pick a sample.")
     return mnist_style(to_grayscale_ink(image))
+
+
+PAD_PIXELS = 28 * 28
+
+
+def from_pad(value: object) -> np.ndarray | None:
+    """The drawing pad's value -> (28, 28) float32 in [0, 1], or None for an empty pad.
+
+    The pad reduces the drawing in the browser (see ``archdemo/ui/pad.js``) to the 28x28 picture
+    ``mnist_style`` would make, and sends its 784 bytes (row by row, 0 = paper, 255 = ink) as base64.
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 2 * PAD_PIXELS:
+        raise InputError("The drawing pad sent something that is not a drawing; please clear it and draw again.")
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != PAD_PIXELS:
+        raise InputError("The drawing pad sent something that is not a 28x28 drawing; please clear it and draw again.")
+    digit = np.frombuffer(raw, dtype=np.uint8).reshape(28, 28).astype(np.float32) / 255.0
+    return None if float(digit.max()) < MIN_INK else digit
+
+
+def to_pad(digit: np.ndarray) -> str:
+    """A prepared (28, 28) digit in [0, 1] -> the pad's value (what ``from_pad`` reads back)."""
+    return base64.b64encode((np.clip(np.asarray(digit), 0, 1) * 255).round().astype(np.uint8).tobytes()).decode()
 
 
 def psnr(clean: np.ndarray, other: np.ndarray) -> float:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import io
+from pathlib import Path
+
+import numpy as np
 import pytest
+from PIL import Image
+
+from archdemo.image_processing import from_pad, prepare_digit
 
 pytestmark = pytest.mark.browser
 
@@ -45,11 +53,9 @@ ONE = [[(0.05, -0.9), (0.0, 0.9)]]
 
 
 def test_cnn_tab_is_ready_to_draw_and_predicts_while_drawing(page):
-    # No click on a tool first: the brush is active when the page loads.
-    assert page.locator("#cnn-sketchpad").get_by_text("select the draw tool").count() == 0
+    # No click on a tool first: the pad draws from the first touch.
     draw(page, "#cnn-sketchpad", SEVEN)
-    prediction = page.locator("#cnn-prediction h2, #cnn-prediction .output-class").first
-    prediction.wait_for(timeout=15_000)
+    page.locator("#cnn-prediction .pad-top").wait_for(timeout=15_000)
     page.wait_for_function(
         "() => { const e = document.querySelector('#cnn-prediction'); return e && /\\b7\\b/.test(e.innerText); }",
         timeout=15_000,
@@ -62,8 +68,55 @@ def test_cnn_tab_is_ready_to_draw_and_predicts_while_drawing(page):
     page.wait_for_function("() => !/%/.test(document.querySelector('#cnn-prediction').innerText)", timeout=10_000)
     draw(page, "#cnn-sketchpad", ONE)
     page.wait_for_function(
-        "() => /Prediction\\s+1\\b/.test(document.querySelector('#cnn-prediction').innerText)", timeout=15_000
+        "() => /^\\s*1\\b/.test(document.querySelector('#cnn-prediction').innerText)", timeout=15_000
     )
+
+
+def test_the_prediction_changes_while_the_pen_is_down(page):
+    """A slow 7 with the button held: the readout answers many times and changes its mind before pen-up."""
+    box = page.locator("#cnn-sketchpad canvas").bounding_box()
+    cx, cy, r = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"] * 0.35
+    path = [(-0.6 + 0.06 * t, -0.8) for t in range(21)] + [(0.6 - 0.035 * t, -0.8 + 0.085 * t) for t in range(21)]
+    page.mouse.move(cx + path[0][0] * r, cy + path[0][1] * r)
+    page.mouse.down()
+    answers, done = [], set()
+    for x, y in path[1:]:
+        page.mouse.move(cx + x * r, cy + y * r)
+        page.wait_for_timeout(40)
+        state = page.evaluate(
+            "() => { const p = document.querySelector('#cnn-sketchpad');"
+            " const top = p.querySelector('.pad-top'); return [p.querySelector('[data-live-done]')?.dataset.liveDone"
+            " ?? null, top ? top.innerText : null]; }"
+        )
+        done.add(state[0])
+        answers.append(state[1])
+    shown = [a for a in answers if a]
+    assert len(done - {None}) >= 5, f"only {len(done)} live answers arrived during the stroke"
+    assert len(set(shown)) >= 2, f"the prediction never changed while the pen was down: {answers}"
+    assert shown[-1] == "7", answers
+    insides_before = src(page, "#cnn-cam")
+    assert insides_before is None  # the insides wait for pen-up
+    page.mouse.up()
+    wait_for_new_src(page, "#cnn-cam", None)
+
+
+def test_the_browser_reduces_the_drawing_as_the_server_would(page):
+    """The pad's 28x28 equals image_processing.prepare_digit of the full canvas, to within antialiasing.
+
+    The centre of mass is rounded to whole pixels in both, so the two may sit one pixel apart.
+    """
+    draw(page, "#cnn-sketchpad", SEVEN)
+    draw(page, "#cnn-sketchpad", [[(-0.3, 0.1), (0.4, 0.05)]])  # a crossbar: a continental 7
+    pixels, png = page.evaluate(
+        "() => { const p = document.querySelector('#cnn-sketchpad [data-ready]');"
+        " return [p.reduce(), p.querySelector('canvas').toDataURL('image/png')]; }"
+    )
+    browser = from_pad(pixels)
+    server = prepare_digit(np.asarray(Image.open(io.BytesIO(base64.b64decode(png.split(",")[1])))))
+    shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    diff = min(np.abs(np.roll(browser, s, axis=(0, 1)) - server).mean() for s in shifts)
+    assert diff < 0.01
+    assert (browser > 0.5).sum() == pytest.approx((server > 0.5).sum(), rel=0.1)
 
 
 def src(page, selector: str) -> str | None:
@@ -124,6 +177,24 @@ def test_autoencoder_tab_shows_clean_noisy_denoised_and_reacts(page):
     page.locator("#ae-walk-b input").fill("3")
     page.keyboard.press("Enter")
     assert wait_for_new_src(page, "#ae-walk", walk) != walk
+
+
+def test_autoencoder_tab_takes_a_drawing_and_an_upload(page, tmp_path):
+    open_tab(page, "Autoencoder")
+    page.wait_for_function("() => document.querySelectorAll('#ae-clean img').length === 1", timeout=20_000)
+    clean = src(page, "#ae-clean")
+    page.locator("#ae-clear").click()
+    draw(page, "#ae-input", ONE)
+    clean = wait_for_new_src(page, "#ae-clean", clean)
+    says = "(d) => new RegExp('clean digit as \\\\**' + d).test(document.querySelector('#ae-metrics').innerText)"
+    page.wait_for_function(says, arg="1")
+    upload = tmp_path / "three.png"
+    Image.open(Path(__file__).parent.parent / "archdemo" / "assets" / "digits" / "3.png").save(upload)
+    page.locator("#ae-upload input[type=file]").set_input_files(str(upload))
+    wait_for_new_src(page, "#ae-clean", clean)
+    page.wait_for_function(says, arg="3")
+    inked = page.evaluate("() => document.querySelector('#ae-input [data-ready]').reduce()")
+    assert from_pad(inked) is not None  # the upload is drawn on the pad, ready to be drawn over
 
 
 def test_rnn_and_transformer_insides_follow_the_sentence(page):

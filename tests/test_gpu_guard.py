@@ -66,7 +66,8 @@ def test_each_interaction_runs_each_model_once(report):
 @pytest.mark.parametrize(
     "handler, models",
     [
-        ("classify", {"cnn": 1}),  # the CNN tab: prediction, feature maps and CAM from one pass
+        ("classify", {"cnn": 1}),  # the CNN tab at pen-up: feature maps and CAM from one pass
+        ("cnn-sketchpad.live", {"cnn": 1}),  # the pad's reading while the pen moves
         ("run", {"autoencoder": 1, "cnn": 1}),  # denoise + code, and the CNN on clean/noisy/denoised together
         ("walk_between", {"autoencoder": 1}),
         ("readers", {"rnn": 1, "transformer": 1, "pretrained_transformer": 1}),  # Compare: each reader once

@@ -250,15 +250,15 @@ def test_a_visitor_loads_their_own_cnn_in_the_browser_and_goes_back(app_page):
     page = app_page
     draw(page, "#cnn-sketchpad", SEVEN)
     prediction = "document.querySelector('#cnn-prediction').innerText"
-    page.wait_for_function(f"() => /Prediction\\s+7\\b/.test({prediction})", timeout=15_000)
+    page.wait_for_function(f"() => /^\\s*7\\b/.test({prediction})", timeout=15_000)
 
     assert "ORG/NAME" in ask_for_model(page, "cnn", "not a repo", "Not loaded")
     ask_for_model(page, "cnn", "someone/lettered-cnn", "Using someone\\/lettered-cnn")
     # The drawing is read again by the visitor's model: its labels are letters.
-    page.wait_for_function(f"() => /Prediction\\s+[a-j]\\b/.test({prediction})", timeout=15_000)
+    page.wait_for_function(f"() => /^\\s*[a-j]\\b/.test({prediction})", timeout=15_000)
 
     page.locator("#cnn-own-reset").click()
-    page.wait_for_function(f"() => /Prediction\\s+7\\b/.test({prediction})", timeout=15_000)
+    page.wait_for_function(f"() => /^\\s*7\\b/.test({prediction})", timeout=15_000)
 
 
 @pytest.mark.browser

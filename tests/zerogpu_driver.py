@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archdemo.answers import Answers  # noqa: E402
+from archdemo.image_processing import prepare_digit, to_pad  # noqa: E402
 from archdemo.registry import MODELS  # noqa: E402
 from archdemo.settings import Settings  # noqa: E402
 from archdemo.store import ModelStore  # noqa: E402
@@ -60,8 +61,10 @@ def inputs_for(fn) -> list:
     values = []
     for c in fn.inputs:
         kind = type(c).__name__
-        if kind in ("Sketchpad", "ImageEditor"):
-            values.append({"background": None, "layers": [], "composite": canvas})
+        if kind == "HTML":  # the drawing pad: the digit reduced to 28x28, as the browser sends it
+            values.append(to_pad(prepare_digit(canvas)))
+        elif kind == "Image":
+            values.append(canvas)
         elif kind == "Textbox":
             values.append("It's not bad, I'd say!")
         elif kind == "File":
@@ -106,6 +109,22 @@ def main() -> None:
                 "error": error,
             }
         )
+    # Server functions (the drawing pad's live reading) are called by the browser directly, not as events.
+    pad = to_pad(prepare_digit(np.asarray(Image.open(DIGIT).convert("L"))))
+    for block in demo.blocks.values():
+        for server_fn in getattr(block, "server_fns", []):
+            outside.clear()
+            forwards.clear()
+            answer = server_fn({"pixels": pad, "model": None})
+            calls.append(
+                {
+                    "name": f"{block.elem_id}.{server_fn.__name__}",
+                    "api_name": None,
+                    "forwards": dict(forwards),
+                    "outside": list(outside),
+                    "error": answer.get("error"),
+                }
+            )
     # A control: a forward run with no guard must be seen, or the recorder itself is broken.
     outside.clear()
     with torch.inference_mode():

@@ -23,31 +23,12 @@ CSS = """
 .about ul { margin-top: 0.2em; }
 """
 
-# The sketchpads open with no tool chosen; pick the brush so a visitor can draw at once (and again
-# after the canvas is cleared). Plain DOM: it looks for the editor's own "Brush" button.
-BRUSH_ON_LOAD = """
-() => {
-  const ids = ["cnn-sketchpad", "ae-input"];
-  const ready = () => {
-    for (const id of ids) {
-      const root = document.getElementById(id);
-      if (!root || !root.innerText.includes("select the draw tool")) continue;
-      const brush = root.querySelector('button[aria-label="Brush"]');
-      if (brush) brush.click();
-    }
-  };
-  new MutationObserver(ready).observe(document.body, { childList: true, subtree: true });
-  ready();
-}
-"""
-
-
 # Gradio keeps a copy of every block's configuration for each browser tab or API client that has
 # called the app: 200-270 KB each here (110 blocks), measured at +735 MB after 3,200 new clients.
 # Its default keeps 10,000 of them (about 2.5 GB); 1,000 covers a full workshop room many times over.
 # The only thing a dropped session loses is a visitor's choice of their own model (the tab goes back to
 # archdemo's). A launch() option: app.py passes it as --max-sessions (archdemo.settings.SESSION_CAPACITY).
-__all__ = ["BRUSH_ON_LOAD", "CSS", "DELETE_CACHE", "SESSION_CAPACITY", "build"]
+__all__ = ["CSS", "DELETE_CACHE", "SESSION_CAPACITY", "build"]
 # Output images are files in Gradio's cache: every 30 minutes, delete those older than an hour.
 DELETE_CACHE = (1800, 3600)
 
@@ -62,7 +43,7 @@ def build(store: ModelStore, answers: Answers, api_concurrency: int | None = Non
         gr.Markdown(f"Models run on: **{store.device_label}**", elem_id="device-line")
         with gr.Tabs():
             with gr.Tab("CNN", id="cnn"):
-                cnn_tab(store)
+                cnn_tab(store, answers)
             with gr.Tab("Autoencoder", id="autoencoder"):
                 autoencoder_tab(store, demo)
             with gr.Tab("RNN", id="rnn"):

@@ -9,21 +9,22 @@ import numpy as np
 
 import archdemo.models.autoencoder
 from archdemo import digits, plots
-from archdemo.image_processing import prepare_digit
+from archdemo.image_processing import from_pad, prepare_digit, to_pad
 from archdemo.store import ModelStore
 from archdemo.ui.errors import user_errors
 from archdemo.ui.layout import LIVE, about, source_code
 from archdemo.ui.own_model import own_model_picker
-from archdemo.ui.pictures import drawing_pad, editor_image, enlarge, image_file, is_blank
+from archdemo.ui.pad import drawing_pad
+from archdemo.ui.pictures import enlarge, image_file
 
 DIGITS = sorted((Path(__file__).resolve().parent.parent / "assets" / "digits").glob("*.png"))
 NOISE_CHOICES = [("Gaussian", "gaussian"), ("Salt and pepper", "salt_pepper"), ("Blanked patch", "patch")]
 
 
-def _sample(d: int) -> np.ndarray:
+def _sample(d: int | Path) -> np.ndarray:
     from PIL import Image
 
-    return prepare_digit(np.asarray(Image.open(DIGITS[d])))
+    return prepare_digit(np.asarray(Image.open(d if isinstance(d, Path) else DIGITS[d])))
 
 
 def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
@@ -43,16 +44,24 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=280):
             source = drawing_pad(
-                gr.ImageEditor,
-                label="Digit (draw, upload or pick a sample)",
                 elem_id="ae-input",
+                title="Digit: draw it, upload one or pick a sample",
+                clear_id="ae-clear",
+                value=to_pad(_sample(7)),
+            )
+            upload = gr.Image(
+                label="Or upload a picture of a digit",
+                type="numpy",
+                image_mode="RGBA",
                 sources=("upload", "clipboard"),
-                value=str(DIGITS[7]),
+                height=140,
+                elem_id="ae-upload",
             )
             hard = sorted((DIGITS[0].parent.parent / "hard").glob("*.png"))
             gr.Examples(
-                [[str(p)] for p in [*DIGITS, *hard]],
+                [[to_pad(_sample(p))] for p in [*DIGITS, *hard]],
                 inputs=[source],
+                example_labels=[f"a {p.stem}" for p in DIGITS] + [p.stem.replace("_", " ") for p in hard],
                 label="MNIST test digits; the last few are ones the CNN misreads (does denoising change its mind?)",
                 examples_per_page=14,
             )
@@ -76,9 +85,9 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
     source_code(archdemo.models.autoencoder)
 
     @user_errors
-    def run(value: dict | None, noise_kind: str, noise_level: float, own: str | None = None):
-        image = editor_image(value)
-        if is_blank(image):
+    def run(value: str | None, noise_kind: str, noise_level: float, own: str | None = None):
+        image = from_pad(value)
+        if image is None:
             return None, None, None, "Draw, upload or pick a digit to start.", None
         # One guarded pass: the autoencoder once (code and rebuild), the CNN once on all three versions.
         r = digits.denoise_digit(store, image, noise_level, noise_kind, choice=own, ask_cnn=True)
@@ -120,6 +129,8 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
         walk,
         **LIVE,
     )
+    # An upload is reduced to the models' 28x28 and drawn on the pad, whose change event then runs.
+    upload.upload(user_errors(lambda image: to_pad(prepare_digit(image))), upload, source, api_visibility="private")
     for event in model_events:
         event.then(run, inputs, outputs, api_visibility="private").then(
             walk_between, walk_inputs, walk, api_visibility="private"

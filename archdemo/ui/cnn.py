@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import gradio as gr
 
 import archdemo.models.cnn
 from archdemo import digits, plots
+from archdemo.answers import Answers
+from archdemo.errors import InputError
+from archdemo.hub import WeightsError
+from archdemo.image_processing import from_pad, prepare_digit, to_pad
 from archdemo.store import ModelStore
-from archdemo.ui.errors import user_errors
+from archdemo.ui.errors import public_message, user_errors
 from archdemo.ui.layout import LIVE, about, source_code
 from archdemo.ui.own_model import own_model_picker
-from archdemo.ui.pictures import drawing_pad, editor_image, enlarge, image_file, is_blank
+from archdemo.ui.pad import drawing_pad
+from archdemo.ui.pictures import enlarge, image_file
 
+log = logging.getLogger("archdemo.ui")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
@@ -24,7 +31,7 @@ def examples() -> list[tuple[str, str]]:
     return clear + hard
 
 
-def cnn_tab(store: ModelStore) -> None:
+def cnn_tab(store: ModelStore, answers: Answers) -> None:
     about(
         "Convolutional network (CNN)",
         "A CNN slides small learned filters over the image. The first layer's filters respond to "
@@ -34,19 +41,16 @@ def cnn_tab(store: ModelStore) -> None:
         "images and other grid data where local patterns matter: digits, photos, spectrograms.",
         "things that depend on the whole layout at once, or on order over long distances; "
         "shapes unlike anything in its training set (letters, doodles) still get a digit, often confidently.",
-        "the prediction changes stroke by stroke. Below, the 28x28 picture the model actually receives, "
+        "the prediction follows your pen while you draw. Below, the 28x28 picture the model actually receives, "
         "which strokes pushed it to its answer, and what each layer's filters lit up on.",
     )
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=300):
-            sketch = drawing_pad(
-                gr.Sketchpad,
-                label="Draw a digit (0-9)",
-                elem_id="cnn-sketchpad",
-            )
-            clear = gr.Button("Clear", elem_id="cnn-clear")
-        with gr.Column(scale=2, min_width=260):
-            prediction = gr.Label(label="Prediction", num_top_classes=10, elem_id="cnn-prediction")
+    sketch = drawing_pad(
+        elem_id="cnn-sketchpad",
+        title="Draw a digit (0-9)",
+        clear_id="cnn-clear",
+        live=live_reader(store, answers),
+        readout_id="cnn-prediction",
+    )
     with gr.Row():
         seen = gr.Image(
             label="What the model sees (28x28)",
@@ -64,37 +68,61 @@ def cnn_tab(store: ModelStore) -> None:
         height=240,  # like the images above: room for the label above the picture, not over it
     )
     with gr.Accordion("Examples: sample digits, including ones this CNN gets wrong", open=False):
-        gr.Examples([[p] for p, _ in examples()], inputs=[sketch], example_labels=[lbl for _, lbl in examples()])
+        samples = examples()
+        gr.Examples(
+            [[to_pad(_sample(p))] for p, _ in samples], inputs=[sketch], example_labels=[lbl for _, lbl in samples]
+        )
     choice, model_events = own_model_picker(store, "cnn")
     source_code(archdemo.models.cnn)
 
     @user_errors
-    def classify(value: dict | None, own: str | None = None):
-        image = editor_image(value)
-        if is_blank(image):
-            return None, None, None, None  # an empty canvas is not an error while drawing
-        inside = digits.classify_digit(store, image, own)  # one guarded pass: answer and insides
-        probs = {label: float(p) for label, p in zip(inside.labels, inside.probabilities, strict=True)}
+    def classify(value: str | None, own: str | None = None):
+        """Pen-up (or an example): the insides of the drawing the live readout has been answering for."""
+        digit = from_pad(value)
+        if digit is None:
+            return None, None, None  # an empty pad is not an error
+        inside = digits.read_digit(store, digit, own)  # one guarded pass: CAM and every stage's maps
         return (
-            probs,
             image_file(enlarge(inside.digit), "seen"),
             image_file(plots.cam_overlay(inside.digit, inside.cam), "cam"),
             image_file(plots.feature_maps_mosaic(inside), "features"),
         )
 
-    outputs = [prediction, seen, cam, features]
-    sketch.change(
-        classify,
-        [sketch, choice],
-        outputs,
-        **LIVE,
-    )
+    outputs = [seen, cam, features]
+    sketch.change(classify, [sketch, choice], outputs, **LIVE)
     for event in model_events:
-        event.then(classify, [sketch, choice], outputs, api_visibility="private")
-    # The editor's own "Clear canvas" keeps the brush selected, so the next stroke draws at once; the
-    # change event it fires then blanks the outputs (an empty canvas gives no prediction).
-    clear.click(
-        None,
-        js="() => document.querySelector('#cnn-sketchpad button[aria-label=\"Clear canvas\"]').click()",
-        api_visibility="private",
-    )
+        # The live readout asks for the visitor's model by name (a pad property), the insides by state.
+        event.then(lambda own: gr.HTML(model=own), choice, sketch, api_visibility="private").then(
+            classify, [sketch, choice], outputs, api_visibility="private"
+        )
+
+
+def live_reader(store: ModelStore, answers: Answers):
+    """The pad's server function: the drawing so far -> {"label", "probabilities"} or {"error"}."""
+
+    def live(request: dict) -> dict:
+        try:
+            if not isinstance(request, dict):
+                raise InputError("The drawing pad sent something that is not a drawing.")
+            digit = from_pad(request.get("pixels"))
+            if digit is None:
+                return {}
+            own = request.get("model")
+            if own is None:  # archdemo's CNN: concurrent visitors share forward passes
+                return answers.read_drawn_digit(digit)
+            if not isinstance(own, str) or len(own) > 300:
+                raise InputError("Unknown model.")
+            return digits.read_digit(store, digit, own).answer
+        except (InputError, WeightsError) as e:
+            return {"error": public_message(e)}
+        except Exception:
+            log.exception("the live reading failed")
+            return {"error": "Something went wrong on our side; lift the pen to try again."}
+
+    return live
+
+
+def _sample(path: str):
+    from PIL import Image
+
+    return prepare_digit(Image.open(path))

@@ -1,4 +1,4 @@
-"""Pictures in and out of the tabs: drawing pads, digits shown large, and output images as safe files."""
+"""Pictures out of the tabs: digits shown large, and output images as safe files."""
 
 from __future__ import annotations
 
@@ -8,32 +8,11 @@ import os
 import tempfile
 from pathlib import Path
 
-import gradio as gr
 import numpy as np
 from gradio.utils import get_upload_folder
 from PIL import Image
 
-from archdemo.errors import InputError
-from archdemo.image_processing import MIN_INK, to_grayscale_ink
-
 DISPLAY = 196  # px: 28x28 digits are shown 7x larger, pixel for pixel
-
-
-def editor_image(value: dict | np.ndarray | None) -> np.ndarray | None:
-    """The composite of a sketchpad / image editor value (or a plain image) as an array."""
-    if isinstance(value, dict):
-        return value.get("composite")
-    return value
-
-
-def is_blank(image: np.ndarray | None) -> bool:
-    if image is None:
-        return True
-    try:
-        ink = to_grayscale_ink(image)
-    except InputError:
-        return False
-    return float(ink.max()) - float(ink.min()) < MIN_INK
 
 
 def enlarge(img28: np.ndarray) -> np.ndarray:
@@ -73,17 +52,3 @@ def image_file(image: np.ndarray, name: str = "image") -> str:
         Path(staging).unlink(missing_ok=True)
         raise
     return str(path)
-
-
-def drawing_pad(component: type[gr.ImageEditor], **kwargs) -> gr.ImageEditor:
-    """A 280x280 canvas with one black pen-like brush and no layers or crop, as both digit tabs use."""
-    return component(
-        type="numpy",
-        image_mode="RGBA",
-        canvas_size=(280, 280),
-        fixed_canvas=True,
-        brush=gr.Brush(colors=["#000000"], default_size=16, color_mode="fixed"),
-        layers=False,
-        transforms=(),
-        **kwargs,
-    )
