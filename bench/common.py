@@ -174,15 +174,21 @@ def die_with_parent() -> None:
         pass
 
 
-def start_app(script: str, env: Mapping[str, str], log_name: str, extra_args: Sequence[str] = ()) -> App:
-    """``python <script> --host 127.0.0.1 --port P`` from the repo root, output to bench/results/<log_name>."""
+def start_app(
+    script: str | Sequence[str], env: Mapping[str, str], log_name: str, extra_args: Sequence[str] = ()
+) -> App:
+    """``python <script> --host 127.0.0.1 --port P`` from the repo root, output to bench/results/<log_name>.
+
+    ``script`` is a file, or the arguments that stand for one (``["-m", "archdemo.replicas"]``).
+    """
     port = free_port()
     RESULTS.mkdir(parents=True, exist_ok=True)
     log = RESULTS / log_name
     with open(log, "w") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, script, "--host", "127.0.0.1", "--port", str(port), *extra_args],
+            [sys.executable, *([script] if isinstance(script, str) else script), "--host", "127.0.0.1"]
+            + ["--port", str(port), *extra_args],
             cwd=ROOT,
             env={**os.environ, **QUIET_ENV, **env},
             stdout=out,

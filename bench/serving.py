@@ -1,15 +1,19 @@
 """Serving under load: the app started as a user starts it, hit by 1 to 64 concurrent API users.
 
-Two configurations, chosen by the environment variable the app reads (``ARCHDEMO_SERVING``):
-``defaults`` (Gradio's defaults: one request at a time per endpoint, no batching) and ``tuned``
-(16 API requests in flight at once, sharing forward passes through the service's
-micro-batchers). For each configuration the app is launched with
-``python app.py --port P``; then, per endpoint and per user count, every user (a thread with its own
-``gradio_client.Client``) sends ``--requests-per-user`` requests one after another. Recorded: p50/p95
-latency, requests/s (answered requests / wall time of the phase) and errors. Bounded request counts,
-a per-request timeout and a global deadline make it stop by itself.
+Configurations (bench/serving_apps.py): ``defaults`` (app.py with Gradio's defaults: one request at a
+time per endpoint, no batching), ``tuned`` (app.py as shipped: 16 API requests in flight at once,
+sharing forward passes through the service's micro-batchers), ``tutorial`` (the article's CNN in a
+``gr.Interface`` with Gradio's defaults, bench/tutorial_app.py: /classify_digit only) and
+``replicasN`` (``python -m archdemo.replicas --replicas N``: N tuned apps behind nginx). Each is
+launched on a free port; then, per endpoint it serves and per user count, every user (a thread with
+its own ``gradio_client.Client``) sends ``--requests-per-user`` requests one after another. Recorded:
+p50/p95 latency, requests/s (answered requests / wall time of the phase) and errors; printed at the
+end: throughput ratios tuned / defaults, tuned / tutorial and replicasN / tuned. Bounded request
+counts, a per-request timeout and a global deadline make it stop by itself.
 
-    python -m bench.serving [--users 1,8,32,64] [--requests-per-user 10] [--endpoints all]
+    python -m bench.serving [--configs defaults,tuned] [--users 1,8,32,64] [--requests-per-user 10] [--endpoints all]
+    python -m bench.serving --configs tutorial,tuned --users 32 --endpoints classify_digit
+    python -m bench.serving --configs tuned,replicas2 --users 32
 
 The load generator runs on the same machine as the app: compare configurations with each other,
 not with a machine serving real users from elsewhere.
@@ -32,11 +36,11 @@ from bench.common import (
     api_settings,
     machine_info,
     percentile,
-    start_app,
     table,
     wait_http,
     write_json,
 )
+from bench.serving_apps import CONFIGS, ratio_pairs, start_config
 
 SENTENCES = [
     "An absolute delight from start to finish, with a cast that clearly enjoys every minute of it.",
@@ -145,17 +149,18 @@ def run_phase(clients: list, endpoint: str, per_user: int, request_timeout: floa
 
 
 def bench_config(config: str, args: argparse.Namespace, deadline: float, downloads: Path) -> dict:
-    env = {"ARCHDEMO_SERVING": config, **({"ARCHDEMO_DEVICE": args.device} if args.device else {})}
-    app = start_app("app.py", env, f"serving-{config}.log")
+    app = start_config(config, args.device)
     try:
         startup_s = wait_http(app, timeout=args.start_timeout)
         settings = {e: s for e, s in api_settings(app.url).items() if e in args.endpoints}
         # Tuned serving batches inside the service (archdemo/batching.py), so Gradio's own "batch" flag
         # stays off; what differs in /config is the endpoints' concurrency limit.
         print(f"\n[{config}] up in {startup_s:.1f} s; endpoint settings: {settings}")
+        if missing := [e for e in args.endpoints if e not in settings]:
+            print(f"[{config}] does not serve {', '.join(missing)}: skipped")
         clients = [api_client(app.url, download_files=str(downloads)) for _ in range(max(args.users))]
         phases = []
-        for endpoint in args.endpoints:
+        for endpoint in [e for e in args.endpoints if e in settings]:
             make_args = endpoint_args(endpoint)
             for i in range(args.warmup):  # not timed: first calls load lazily on both sides
                 clients[0].predict(*make_args(i), api_name=endpoint)
@@ -179,7 +184,7 @@ def bench_config(config: str, args: argparse.Namespace, deadline: float, downloa
 
 
 def report(runs: list[dict]) -> list[dict]:
-    """Print one table per endpoint, then tuned/defaults throughput; return the ratio rows."""
+    """Print one table per endpoint, then the throughput ratios (serving_apps.RATIOS); return the ratio rows."""
     by_key = {(r["config"], p["endpoint"], p["users"]): p for r in runs for p in r["phases"]}
     endpoints = list(dict.fromkeys(p["endpoint"] for r in runs for p in r["phases"]))
     headers = ["config", "users", "ok/sent", "errors", "p50 ms", "p95 ms", "req/s"]
@@ -200,17 +205,15 @@ def report(runs: list[dict]) -> list[dict]:
         ]
         print(f"\n{endpoint}\n{table(headers, rows)}")
     ratios = []
-    for (config, endpoint, users), p in by_key.items():
-        base = by_key.get(("defaults", endpoint, users))
-        if config == "tuned" and base and base["requests_per_s"] and p["requests_per_s"]:
-            ratios.append(
-                {"endpoint": endpoint, "users": users, "throughput_ratio": p["requests_per_s"] / base["requests_per_s"]}
-            )
+    for config, baseline in ratio_pairs([r["config"] for r in runs]):
+        for (c, endpoint, users), p in by_key.items():
+            base = by_key.get((baseline, endpoint, users))
+            if c == config and base and base["requests_per_s"] and p["requests_per_s"]:
+                ratio = p["requests_per_s"] / base["requests_per_s"]
+                ratios.append({"ratio": f"{config} / {baseline}", "endpoint": endpoint, "users": users, "value": ratio})
     if ratios:
-        print("\nthroughput, tuned / defaults")
-        print(
-            table(["endpoint", "users", "ratio"], [[r["endpoint"], r["users"], r["throughput_ratio"]] for r in ratios])
-        )
+        print("\nthroughput ratios (requests/s of one configuration over another's, same endpoint and users)")
+        print(table(["ratio", "endpoint", "users", "x"], [list(r.values()) for r in ratios]))
     return ratios
 
 
@@ -219,7 +222,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--users", default="1,8,32,64", help="concurrent users per phase (default 1,8,32,64)")
     p.add_argument("--requests-per-user", type=int, default=10, help="requests each user sends per phase (default 10)")
     p.add_argument("--endpoints", default="all", help=f"comma-separated, or all: {','.join(ENDPOINTS)}")
-    p.add_argument("--configs", default="defaults,tuned", help="values of ARCHDEMO_SERVING to compare")
+    p.add_argument("--configs", default="defaults,tuned", help=f"comma-separated, from: {CONFIGS}")
     p.add_argument("--device", help="the app's device (ARCHDEMO_DEVICE); default: the app's choice")
     p.add_argument("--warmup", type=int, default=2, help="untimed requests per endpoint first (default 2)")
     p.add_argument("--request-timeout", type=float, default=120.0, help="seconds one request may take (default 120)")
@@ -251,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
         "requests_per_user": args.requests_per_user,
         "users": args.users,
         "runs": runs,
-        "throughput_ratio_tuned_over_defaults": ratios,
+        "throughput_ratios": ratios,
     }
     write_json(args.out or RESULTS / f"serving-{device.replace(':', '')}.json", result)
 
