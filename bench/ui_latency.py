@@ -143,7 +143,8 @@ def main() -> None:
             "max_ms": round(1000 * max(ts), 1),
             "samples": len(ts),
         }
-        print(f"{tab:12s} {summary[tab]['median_ms']:10.1f} {summary[tab]['p95_ms']:8.1f} {summary[tab]['max_ms']:8.1f}")
+        row = summary[tab]
+        print(f"{tab:12s} {row['median_ms']:10.1f} {row['p95_ms']:8.1f} {row['max_ms']:8.1f}")
     write_json(ROOT / "bench" / "results" / "ui-latency.json", {"machine": machine_info(), "tabs": summary})
 
 
