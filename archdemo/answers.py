@@ -9,8 +9,10 @@ each request runs the same guarded batch function on its own.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 
+import anyio
 import numpy as np
 
 from archdemo.batching import MicroBatcher
@@ -47,9 +49,22 @@ class Answers:
         probs = self._forward("cnn", prepare_digit(image))
         return label_dict(probs, self.store.get("cnn").config.labels)
 
-    def read_drawn_digit(self, digit: np.ndarray) -> dict:
+    async def _forward_async(self, name: str, item):
+        """``_forward`` for a coroutine on Gradio's event loop: with a batcher, its thread runs the model and
+        the request needs no worker thread of its own (each hand-off to one costs the event loop GIL time)."""
+        batcher = self.batchers.get(name)
+        if batcher is None:
+            return await anyio.to_thread.run_sync(self._forward, name, item)
+        return await asyncio.wrap_future(batcher.submit(item))
+
+    async def classify_digit_async(self, image) -> dict:
+        """``classify_digit`` awaited: what the API's ``/classify_digit`` runs."""
+        probs = await self._forward_async("cnn", prepare_digit(image))
+        return label_dict(probs, self.store.get("cnn").config.labels)
+
+    async def read_drawn_digit(self, digit: np.ndarray) -> dict:
         """A digit the drawing pad already reduced to 28x28 -> the same answer as ``classify_digit``."""
-        return label_dict(self._forward("cnn", digit), self.store.get("cnn").config.labels)
+        return label_dict(await self._forward_async("cnn", digit), self.store.get("cnn").config.labels)
 
     def denoise_digit(self, image, noise_level: object, kind: str = "gaussian", seed: int = 0) -> tuple:
         """-> (clean, noisy, denoised) 28x28 arrays in [0, 1] and {"psnr_noisy": dB, "psnr_denoised": dB}."""

@@ -27,9 +27,13 @@ class MicroBatcher:
 
     def __call__(self, item: Any) -> Any:
         """The batch function's result for this one item (its exception, if the batch failed)."""
+        return self.submit(item).result()
+
+    def submit(self, item: Any) -> Future:
+        """Queue one item; the future gets its result. ``asyncio.wrap_future`` awaits it on an event loop."""
         future: Future = Future()
         self._queue.put((item, future))
-        return future.result()
+        return future
 
     def _run(self) -> None:
         while True:

@@ -8,6 +8,8 @@ Started by tests/test_gpu_guard.py in a fresh interpreter with tests/standins on
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -97,7 +99,9 @@ def main() -> None:
         forwards.clear()
         error = None
         try:
-            fn.fn(*inputs_for(fn))
+            result = fn.fn(*inputs_for(fn))
+            if inspect.isawaitable(result):
+                asyncio.run(result)
         except Exception as e:  # noqa: BLE001 - reported, and the test fails on it
             error = f"{type(e).__name__}: {e}"
         calls.append(
@@ -116,6 +120,7 @@ def main() -> None:
             outside.clear()
             forwards.clear()
             answer = server_fn({"pixels": pad, "model": None})
+            answer = asyncio.run(answer) if inspect.isawaitable(answer) else answer
             calls.append(
                 {
                     "name": f"{block.elem_id}.{server_fn.__name__}",

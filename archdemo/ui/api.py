@@ -35,7 +35,7 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
         trigger = gr.Button()
 
     @user_errors
-    def classify_digit(image: str | None) -> dict:
+    async def classify_digit(image: str | None) -> dict:
         """Classify a handwritten digit with the CNN.
 
         Args:
@@ -44,7 +44,7 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
         Returns:
             {"label": "7", "probabilities": {"0": p0, ..., "9": p9}}
         """
-        return answers.classify_digit(_load(image))
+        return await answers.classify_digit_async(_load(image))
 
     @user_errors
     def denoise_digit(image: str | None, noise_level: float):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import anyio
 import gradio as gr
 
 import archdemo.models.cnn
@@ -100,7 +101,8 @@ def cnn_tab(store: ModelStore, answers: Answers) -> None:
 def live_reader(store: ModelStore, answers: Answers):
     """The pad's server function: the drawing so far -> {"label", "probabilities"} or {"error"}."""
 
-    def live(request: dict) -> dict:
+    async def live(request: dict) -> dict:
+        # A coroutine: Gradio awaits it on its event loop, so a live update needs no worker thread.
         try:
             if not isinstance(request, dict):
                 raise InputError("The drawing pad sent something that is not a drawing.")
@@ -109,10 +111,10 @@ def live_reader(store: ModelStore, answers: Answers):
                 return {}
             own = request.get("model")
             if own is None:  # archdemo's CNN: concurrent visitors share forward passes
-                return answers.read_drawn_digit(digit)
+                return await answers.read_drawn_digit(digit)
             if not isinstance(own, str) or len(own) > 300:
                 raise InputError("Unknown model.")
-            return digits.read_digit(store, digit, own).answer
+            return (await anyio.to_thread.run_sync(digits.read_digit, store, digit, own)).answer
         except (InputError, WeightsError) as e:
             return {"error": public_message(e)}
         except Exception:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import re
 from collections.abc import Callable
@@ -21,20 +22,37 @@ def public_message(error: Exception) -> str:
 
 
 def user_errors(fn: Callable) -> Callable:
-    """Turn bad input into a clear message in the UI and the API, and never leak a stack trace."""
+    """Turn bad input into a clear message in the UI and the API, and never leak a stack trace.
+
+    Coroutine functions stay coroutine functions, so Gradio still runs them on its event loop."""
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def awaited(*args, **kwargs):
+            try:
+                return await fn(*args, **kwargs)
+            except Exception as e:  # noqa: BLE001 - sorted into a message exactly as below
+                raise as_user_error(e, fn.__name__) from None
+
+        return awaited
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except InputError as e:
-            raise gr.Error(str(e), print_exception=False) from None
-        except WeightsError as e:  # a visitor's own model that can no longer be loaded
-            raise gr.Error(f"Your model could not be loaded: {public_message(e)}", print_exception=False) from None
-        except gr.Error:
-            raise
-        except Exception:
-            log.exception("unexpected error in %s", fn.__name__)
-            raise gr.Error("Something went wrong on our side; please try again.", print_exception=False) from None
+        except Exception as e:  # noqa: BLE001 - sorted into a message by as_user_error
+            raise as_user_error(e, fn.__name__) from None
 
     return wrapper
+
+
+def as_user_error(e: Exception, where: str) -> gr.Error:
+    """The message a visitor sees for an exception (logged when it is our fault, not theirs)."""
+    if isinstance(e, gr.Error):
+        return e
+    if isinstance(e, InputError):
+        return gr.Error(str(e), print_exception=False)
+    if isinstance(e, WeightsError):  # a visitor's own model that can no longer be loaded
+        return gr.Error(f"Your model could not be loaded: {public_message(e)}", print_exception=False)
+    log.error("unexpected error in %s", where, exc_info=e)
+    return gr.Error("Something went wrong on our side; please try again.", print_exception=False)
