@@ -15,6 +15,7 @@ from archdemo.answers import Answers
 from archdemo.settings import Settings
 from archdemo.store import ModelStore
 from archdemo.ui import CSS, build
+from archdemo.ui.serving import async_login_check
 
 log = logging.getLogger("archdemo.app")
 # API requests in flight at once when tuned: enough to keep the micro-batchers' batches full while the
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> None:
         footer_links=["api", "gradio"],
         prevent_thread_lock=True,
     )
+    if tuned:
+        async_login_check(demo.server_app)
     if settings.share and not demo.share_url:
         # Gradio prints its own hint; this line says what it means for the person running the app.
         log.warning(
