@@ -100,6 +100,31 @@ def test_the_prediction_changes_while_the_pen_is_down(page):
     wait_for_new_src(page, "#cnn-cam", None)
 
 
+def test_a_finger_draws_on_the_pad(browser, app_url):
+    """Real touch events (Chromium's touch emulation through CDP): a finger's stroke is read live."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = ctx.new_page()
+    page.goto(app_url)
+    page.wait_for_selector("#cnn-sketchpad [data-ready]", timeout=30_000)
+    canvas = page.locator("#cnn-sketchpad canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    cx, cy, r = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"] * 0.35
+    scrolled = page.evaluate("() => window.scrollY")
+    cdp = ctx.new_cdp_session(page)
+    touch = lambda kind, pts: cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": pts})  # noqa: E731
+    touch("touchStart", [{"x": cx, "y": cy - 0.9 * r}])
+    for k in range(1, 31):
+        touch("touchMove", [{"x": cx, "y": cy + (-0.9 + 1.8 * k / 30) * r}])
+        page.wait_for_timeout(16)
+    touch("touchEnd", [])
+    page.wait_for_function(
+        "() => /^\\s*1\\b/.test(document.querySelector('#cnn-prediction').innerText)", timeout=15_000
+    )
+    assert page.evaluate("() => window.scrollY") == scrolled  # the finger drew; it did not scroll the page
+    ctx.close()
+
+
 def test_the_browser_reduces_the_drawing_as_the_server_would(page):
     """The pad's 28x28 equals image_processing.prepare_digit of the full canvas, to within antialiasing.
 

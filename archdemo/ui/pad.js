@@ -185,7 +185,11 @@ function commit() {
 canvas.addEventListener("pointerdown", (e) => {
   if (e.button !== 0 && e.pointerType === "mouse") return;
   e.preventDefault();
-  canvas.setPointerCapture(e.pointerId);
+  try {
+    canvas.setPointerCapture(e.pointerId); // keep the stroke when the pen leaves the canvas
+  } catch (err) {
+    // a pointer the browser no longer tracks: draw without capture
+  }
   down = true;
   last = mid = at(e);
   dot(last);
