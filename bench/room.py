@@ -202,7 +202,7 @@ def main() -> None:
         )
     )
     write_json(
-        Path(RESULTS) / f"room-{args.device or 'default'}.json",
+        Path(RESULTS) / f"room-{args.device or 'cpu'}.json",
         {"machine": machine_info(args.device), "args": vars(args), "results": rows},
     )
 
