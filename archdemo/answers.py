@@ -15,6 +15,7 @@ import functools
 import anyio
 import numpy as np
 
+from archdemo import anomaly
 from archdemo.batching import MicroBatcher
 from archdemo.digits import classify_batch, corrupt, denoise_batch, denoise_metrics, label_dict
 from archdemo.image_processing import prepare_digit
@@ -71,6 +72,12 @@ class Answers:
         clean, noisy = corrupt(image, noise_level, kind, seed)
         denoised = self._forward("autoencoder", noisy)
         return clean, noisy, denoised, denoise_metrics(clean, noisy, denoised)
+
+    def digit_anomaly(self, image) -> dict:
+        """-> {"score": float, "percentile": float, "unusual": bool}: how badly the app's autoencoder
+        rebuilds the digit, against the MNIST test digits (shares the autoencoder's batches with denoising)."""
+        digit = prepare_digit(image)
+        return anomaly.reading(digit, self._forward("autoencoder", digit)).answer
 
     def sentiment(self, name: str, text: str) -> dict:
         """-> {"label": ..., "probabilities": {label: p}} with the model's own two label names."""

@@ -1,8 +1,8 @@
-"""Data sets: MNIST (torchvision layout) and SST-2 (GLUE layout), from a folder or downloaded.
+"""Data sets: MNIST (torchvision layout), SST-2 (GLUE layout) and tiny Shakespeare, from a folder or downloaded.
 
 With ``data_dir`` the files are read from there and nothing is downloaded (the offline path).
-Without it, MNIST comes through torchvision's own download and SST-2 from GLUE's public zip,
-both cached under ``~/.cache/archdemo``.
+Without it, MNIST comes through torchvision's own download, SST-2 from GLUE's public zip and tiny
+Shakespeare from char-rnn's repository, all cached under ``~/.cache/archdemo``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 CACHE = Path(os.environ.get("ARCHDEMO_CACHE", Path.home() / ".cache" / "archdemo"))
 SST2_URL = "https://dl.fbaipublicfiles.com/glue/data/SST-2.zip"  # GLUE's distribution of SST-2
 SST2_LABELS = ("negative", "positive")  # what SST-2's labels 0 and 1 mean
+SHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 
 
 def _read_idx(path: Path) -> np.ndarray:
@@ -64,3 +65,16 @@ def load_sst2(split: str, data_dir: str | Path | None = None) -> tuple[list[str]
             sentences.append(sentence)
             labels.append(int(label))
     return sentences, np.array(labels, dtype=np.int64)
+
+
+def load_tinyshakespeare(data_dir: str | Path | None = None) -> str:
+    """The whole tiny Shakespeare text (1,115,394 characters), from DIR/tinyshakespeare/input.txt."""
+    root = Path(data_dir) if data_dir is not None else CACHE
+    path = root / "tinyshakespeare" / "input.txt"
+    if not path.exists():
+        if data_dir is not None:
+            raise FileNotFoundError(f"{path} not found: expected char-rnn's tinyshakespeare/input.txt under {root}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with urllib.request.urlopen(SHAKESPEARE_URL, timeout=60) as response:  # noqa: S310 (fixed https URL)
+            path.write_bytes(response.read())
+    return path.read_text(encoding="utf-8")

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from archdemo.anomaly import AnomalyReading, fingerprint, reading
 from archdemo.errors import InputError
 from archdemo.guard import guarded
 from archdemo.image_processing import add_noise, prepare_digit, psnr
@@ -51,6 +52,7 @@ class DenoiseReading:
     code: np.ndarray  # (latent_dim,) the bottleneck code ``noisy`` was squeezed into
     metrics: dict  # {"psnr_noisy": dB, "psnr_denoised": dB}
     cnn_says: list[tuple[str, float]] | None = None  # the CNN's (label, probability) for clean, noisy, denoised
+    anomaly: AnomalyReading | None = None  # how unusual the autoencoder finds ``clean`` (from the same pass)
 
 
 # ---------------------------------------------------------------- CNN
@@ -105,16 +107,19 @@ def corrupt(image, noise_level: object, kind: str = "gaussian", seed: int = 0) -
 @guarded
 def _denoise_pass(
     store: ModelStore, clean: np.ndarray, noisy: np.ndarray, choice: str | None, ask_cnn: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, str]:
     ae = store.get("autoencoder", choice)
-    code = ae.encode(torch.as_tensor(noisy, device=store.device)[None, None])  # (1, latent_dim)
-    denoised = ae.decode(code)[0, 0]  # (28, 28)
+    # One batch: the noisy digit (to denoise) and the clean one (its rebuild is the anomaly meter's).
+    pair = torch.stack([torch.as_tensor(noisy, device=store.device), torch.as_tensor(clean, device=store.device)])
+    codes = ae.encode(pair[:, None])  # (2, latent_dim)
+    denoised, rebuilt = ae.decode(codes)[:, 0]  # (28, 28) each
     probs = None
     if ask_cnn:  # the app's CNN reads all three versions in one batch
         trio = torch.stack([torch.as_tensor(clean, device=store.device), torch.as_tensor(noisy, device=store.device)])
         trio = torch.cat([trio, denoised[None]])[:, None]  # (3, 1, 28, 28)
         probs = store.get("cnn")(trio).softmax(-1).float().cpu().numpy()
-    return denoised.float().cpu().numpy(), code[0].float().cpu().numpy(), probs
+    to_numpy = lambda t: t.float().cpu().numpy()  # noqa: E731
+    return to_numpy(denoised), to_numpy(rebuilt), to_numpy(codes[0]), probs, fingerprint(ae)
 
 
 def denoise_digit(
@@ -126,14 +131,16 @@ def denoise_digit(
     choice: str | None = None,
     ask_cnn: bool = False,
 ) -> DenoiseReading:
-    """Corrupt a digit, rebuild it, keep the code; with ``ask_cnn`` also the CNN's verdict on each version."""
+    """Corrupt a digit, rebuild it, keep the code, and read how unusual the clean digit's rebuild is;
+    with ``ask_cnn`` also the CNN's verdict on each version."""
     clean, noisy = corrupt(image, noise_level, kind, seed)
-    denoised, code, probs = _denoise_pass(store, clean, noisy, choice, ask_cnn)
+    denoised, rebuilt, code, probs, model_fp = _denoise_pass(store, clean, noisy, choice, ask_cnn)
     says = None
     if probs is not None:
         labels = store.get("cnn").config.labels
         says = [(labels[int(p.argmax())], float(p.max())) for p in probs]
-    return DenoiseReading(clean, noisy, denoised, code, denoise_metrics(clean, noisy, denoised), says)
+    metrics = denoise_metrics(clean, noisy, denoised)
+    return DenoiseReading(clean, noisy, denoised, code, metrics, says, reading(clean, rebuilt, model_fp))
 
 
 def denoise_metrics(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray) -> dict:

@@ -3,10 +3,11 @@
     python -m archdemo.evaluate --data-dir ../shared/data --json [--write-cards]
 
 CNN: accuracy on the 10,000 MNIST test digits. Autoencoder: mean per-image PSNR on the MNIST test
-digits with Gaussian noise (sigma 0.5, clipped to [0, 1], seed 0), before and after denoising.
+digits with Gaussian noise (sigma 0.5, clipped to [0, 1], seed 0), before and after denoising, and how
+well its rebuild error tells the test digits from non-digits (ROC AUC, archdemo.anomaly).
 Text models: accuracy on the 872 SST-2 dev sentences, tokenised as the app tokenises them, and how many
 of the project's 60 sentences with negation and contrast (archdemo/assets/negation_contrast.tsv) each
-gets right.
+gets right. Character models: validation loss over the last 10% of tiny Shakespeare (``char_models``).
 """
 
 from __future__ import annotations
@@ -20,15 +21,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from archdemo import anomaly
 from archdemo.answers import Answers
 from archdemo.cards import model_card
-from archdemo.data import SST2_LABELS, load_mnist, load_sst2
+from archdemo.data import SST2_LABELS, load_mnist, load_sst2, load_tinyshakespeare
 from archdemo.digits import classify_batch, denoise_batch
 from archdemo.hub import BUNDLED_DIR, CARD_NAME
 from archdemo.image_processing import add_noise, psnr
-from archdemo.registry import MODELS, TEXT_MODELS
+from archdemo.registry import CHAR_MODELS, MODELS, TEXT_MODELS
 from archdemo.sentiment import sentiment_batch
 from archdemo.settings import Settings
+from archdemo.shakespeare import encode, scoring_windows, split, validation_loss
 from archdemo.store import ModelStore
 
 METRICS_PATH = Path(__file__).resolve().parent / "assets" / "metrics.json"  # what the Compare tab quotes
@@ -52,6 +55,8 @@ def evaluate(store: ModelStore, data_dir: str | None, limit: int | None = None) 
         "sigma": SIGMA,
         "n": len(clean),
     }
+    sep = anomaly.separation(*anomaly.measure(store, images[:limit]))  # prepared as the app prepares drawings
+    results["autoencoder"] |= {"anomaly_roc_auc": sep["roc_auc"], "anomaly_roc_auc_by_kind": sep["roc_auc_by_kind"]}
 
     results["_cnn_errors"] = [int(i) for i in np.nonzero(probs.argmax(1) != labels)[0]]
     results["_cnn_predictions"] = probs.argmax(1)
@@ -74,7 +79,22 @@ def evaluate(store: ModelStore, data_dir: str | None, limit: int | None = None) 
     by_length["counts"] = [int(((lengths >= a) & (lengths <= b)).sum()) for a, b in edges]
     results["_by_length"] = by_length
     results["negation_contrast"] = hard_sentences(store)
+    results |= char_models(store, data_dir, limit)
     return results
+
+
+def char_models(store: ModelStore, data_dir: str | None, limit: int | None = None) -> dict:
+    """Each character model's validation loss (nats per character) over the last 10% of tiny Shakespeare:
+    every character after the first predicted once, in the windows ``archdemo.shakespeare`` describes."""
+    _, val = split(load_tinyshakespeare(data_dir))
+    val = val[:limit] if limit else val
+    out = {}
+    for name in CHAR_MODELS:
+        model = store.get(name)
+        loss = validation_loss(model, encode(val, model.config.vocab), device=store.device)
+        window, stride = scoring_windows(model)
+        out[name] = {"val_loss": round(loss, 4), "n": len(val) - 1, "window": window, "stride": stride}
+    return out
 
 
 def hard_sentences(store: ModelStore) -> dict:

@@ -279,7 +279,11 @@ def save_pretrained(model: nn.Module, directory: str | Path, card: str | None = 
     (directory / CONFIG_NAME).write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     # A model on a pretrained base saves only what fine-tuning learned; the base stays on the Hub.
     full = model.fine_tuned_state_dict() if hasattr(model, "fine_tuned_state_dict") else model.state_dict()
-    state = {k: v.detach().cpu().contiguous() for k, v in full.items()}
+    # A model may ask for smaller files (``save_dtype``, e.g. float16); load_state_dict casts back to float32.
+    dtype = getattr(model, "save_dtype", None)
+    state = {
+        k: (v.to(dtype) if dtype and v.is_floating_point() else v).detach().cpu().contiguous() for k, v in full.items()
+    }
     save_file(state, str(directory / WEIGHTS_NAME), metadata={"format": "pt", "architecture": spec.model_cls.__name__})
     if card is not None:
         (directory / CARD_NAME).write_text(card, encoding="utf-8")

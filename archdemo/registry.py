@@ -12,6 +12,10 @@ from torch import nn
 
 from archdemo.base_weights import load_tokenizer
 from archdemo.models import (
+    CharGPT,
+    CharGPTConfig,
+    CharRNN,
+    CharRNNConfig,
     DenoisingAutoencoder,
     DenoisingAutoencoderConfig,
     DigitCNN,
@@ -86,11 +90,19 @@ MODELS: dict[str, ModelSpec] = {
             None,
             load_tokenizer,  # the base's own WordPiece tokenizer, pinned by hash
         ),
+        # The Write tab's pair: character-level language models of tiny Shakespeare (vocabulary in the config).
+        ModelSpec(
+            "char_rnn", "Char RNN", CharRNN, CharRNNConfig, "text-generation", "archdemo/char-rnn-shakespeare", None
+        ),
+        ModelSpec(
+            "char_gpt", "Char GPT", CharGPT, CharGPTConfig, "text-generation", "archdemo/char-gpt-shakespeare", None
+        ),
     ]
 }
 
 
 TEXT_MODELS = tuple(name for name, spec in MODELS.items() if spec.task == "text-classification")
+CHAR_MODELS = tuple(name for name, spec in MODELS.items() if spec.task == "text-generation")
 
 
 def get_spec(name: str) -> ModelSpec:

@@ -1,13 +1,15 @@
 """Train one model and write weights/<name>/: ``python -m archdemo.train cnn --data-dir ../shared/data``.
 
-Without --data-dir the data sets are downloaded (torchvision's MNIST, GLUE's SST-2).
+Without --data-dir the data sets are downloaded (torchvision's MNIST, GLUE's SST-2, char-rnn's tiny Shakespeare).
 Seeds are fixed; the same command on the same machine gives the same weights.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import sys
 from pathlib import Path
 
 import torch
@@ -19,11 +21,15 @@ from archdemo.registry import MODELS
 
 
 def main(argv: list[str] | None = None) -> None:
+    record = None
     parser = argparse.ArgumentParser(prog="python -m archdemo.train", description=__doc__.splitlines()[0])
     parser.add_argument("model", choices=list(MODELS))
-    parser.add_argument("--data-dir", help="folder with MNIST/raw and SST-2/ (default: download)")
+    parser.add_argument(
+        "--data-dir", help="folder with MNIST/raw, SST-2/ and tinyshakespeare/input.txt (default: download)"
+    )
     parser.add_argument("--out", type=Path, help="output folder (default: weights/<model>)")
     parser.add_argument("--epochs", type=int, help="override the recipe's number of epochs")
+    parser.add_argument("--steps", type=int, help="override the character models' number of steps")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", help="cpu, cuda, cuda:N (default: cuda if available)")
     args = parser.parse_args(argv)
@@ -43,11 +49,19 @@ def main(argv: list[str] | None = None) -> None:
         # Saved after every epoch too, so a long CPU run that is stopped still leaves its best-so-far.
         keep = lambda m, epoch: save_pretrained(m, out, model_card(args.model, None))  # noqa: E731
         model = train_pretrained(args.data_dir, device, epochs=args.epochs, seed=args.seed, on_epoch=keep)
+    elif args.model in ("char_rnn", "char_gpt"):
+        from archdemo.training.chars import CURVE_NAME, train_chars
+
+        model, record = train_chars(args.model, args.data_dir, device, seed=args.seed, max_steps=args.steps)
+        out.mkdir(parents=True, exist_ok=True)
+        record["command"] = "python -m archdemo.train " + " ".join(sys.argv[1:] if argv is None else argv)
+        (out / CURVE_NAME).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     else:
         from archdemo.training.text import train_text
 
         model = train_text(args.model, args.data_dir, device, epochs=args.epochs, seed=args.seed)
-    out = save_pretrained(model.to("cpu"), out, model_card(args.model, None))
+    card = model_card(args.model, None, record if args.model in ("char_rnn", "char_gpt") else None)
+    out = save_pretrained(model.to("cpu"), out, card)
     print(f"wrote {out} (run `python -m archdemo.evaluate --data-dir DIR --write-cards` for the card's numbers)")
 
 

@@ -24,9 +24,12 @@ def test_api_lists_exactly_the_documented_endpoints(client):
     assert names == {
         "/classify_digit",
         "/denoise_digit",
+        "/digit_anomaly",
         "/rnn_sentiment",
         "/transformer_sentiment",
         "/pretrained_transformer_sentiment",
+        "/generate_rnn",
+        "/generate_gpt",
     }
     params = api["named_endpoints"]["/denoise_digit"]["parameters"]
     assert [p["parameter_name"] for p in params] == ["image", "noise_level"]
@@ -58,6 +61,19 @@ def test_denoise_digit(client):
     assert metrics["psnr_denoised"] > metrics["psnr_noisy"]
 
 
+def test_digit_anomaly(client, tmp_path):
+    from gradio_client import handle_file
+
+    digit = client.predict(handle_file(str(DIGITS / "7.png")), api_name="/digit_anomaly")
+    assert set(digit) == {"score", "percentile", "unusual"} and digit["unusual"] is False
+    from archdemo.non_digits import stroke
+
+    path = tmp_path / "scribble.png"  # a zigzag scribbled across the page
+    Image.fromarray(stroke(np.array([(40 + 25 * i, 60 if i % 2 else 220) for i in range(9)], float))).save(path)
+    scribble = client.predict(handle_file(str(path)), api_name="/digit_anomaly")
+    assert scribble["unusual"] is True and scribble["score"] > digit["score"]
+
+
 @pytest.mark.parametrize("endpoint", ["/rnn_sentiment", "/transformer_sentiment", "/pretrained_transformer_sentiment"])
 def test_sentiment(client, endpoint):
     pos = client.predict("An absolute delight from start to finish.", api_name=endpoint)
@@ -83,6 +99,8 @@ def bad_file(tmp_path: Path, kind: str) -> str:
         ("/classify_digit", ("file:text",), "not an image"),
         ("/classify_digit", ("file:blank",), "blank"),
         ("/classify_digit", ("file:huge",), "10000x10000"),
+        ("/digit_anomaly", ("file:text",), "not an image"),
+        ("/digit_anomaly", ("file:blank",), "blank"),
         ("/rnn_sentiment", ("",), "empty"),
         ("/transformer_sentiment", ("x" * 100_000,), "100,000 characters"),
         ("/transformer_sentiment", ("😀🎉",), "no words"),

@@ -269,10 +269,10 @@ def test_the_transformer_tab_chooses_its_reader(page):
 def test_compare_tab_measures_every_model_and_reads_with_three(page):
     open_tab(page, "Compare")
     page.wait_for_function(
-        "() => (document.querySelector('#compare-table').innerText.match(/ ms/g) || []).length === 5", timeout=90_000
+        "() => (document.querySelector('#compare-table').innerText.match(/ ms/g) || []).length === 7", timeout=90_000
     )
     table = page.locator("#compare-table").inner_text()
-    for model in ("CNN", "Autoencoder", "RNN", "Transformer", "Pretrained Transformer"):
+    for model in ("CNN", "Autoencoder", "RNN", "Transformer", "Pretrained Transformer", "Char RNN", "Char GPT"):
         assert model in table
     for side in ("rnn", "transformer", "pretrained_transformer"):
         page.wait_for_function(f"() => /%/.test(document.querySelector('#compare-{side}').innerText)", timeout=20_000)

@@ -19,6 +19,7 @@ FLOORS = {
     ("rnn", "accuracy"): 0.82,
     ("transformer", "accuracy"): 0.82,
 }
+CEILINGS = {("char_rnn", "val_loss"): 1.60, ("char_gpt", "val_loss"): 1.55}  # nats per character
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +33,13 @@ def test_bundled_weights_meet_the_quality_floors(results):
     assert results["autoencoder"]["psnr_denoised"] > results["autoencoder"]["psnr_noisy"] + 8
     assert results["cnn"]["n"] == 10_000 and results["rnn"]["n"] == results["transformer"]["n"] == 872
     assert sum(results["_by_length"]["counts"]) == 872
+    for (model, metric), ceiling in CEILINGS.items():
+        assert results[model][metric] <= ceiling, f"{model} {metric} {results[model][metric]} > {ceiling}"
+        assert results[model]["n"] == 111_539  # every validation character after the first
 
 
 def test_model_cards_quote_the_evaluate_numbers(results):
-    for model in ("cnn", "autoencoder", "rnn", "transformer"):
+    for model in ("cnn", "autoencoder", "rnn", "transformer", "char_rnn", "char_gpt"):
         metrics = results[model]
         card = (BUNDLED_DIR / model / "README.md").read_text()
         assert card.startswith("---\n") and "model-index:" in card
@@ -51,7 +55,17 @@ def test_cli_prints_one_json_object(data):
         timeout=300,
     ).stdout
     obj = json.loads(out)
-    assert set(obj) == {"cnn", "autoencoder", "rnn", "transformer", "pretrained_transformer", "negation_contrast"}
+    assert set(obj) == {
+        "cnn",
+        "autoencoder",
+        "rnn",
+        "transformer",
+        "pretrained_transformer",
+        "negation_contrast",
+        "char_rnn",
+        "char_gpt",
+    }
+    assert obj["char_gpt"]["n"] == 63 and obj["char_gpt"]["val_loss"] > 0  # --limit 64: the first 64 characters
     assert 0 <= obj["pretrained_transformer"]["accuracy"] <= 1
     assert obj["negation_contrast"]["rnn"]["all"]["n"] == 60
     assert set(obj["autoencoder"]) >= {"psnr_noisy", "psnr_denoised", "sigma"} and obj["autoencoder"]["sigma"] == 0.5

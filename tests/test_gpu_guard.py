@@ -19,6 +19,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # The Compare tab's table times 20 requests per model (plus one warm-up) by design: it is a measurement.
 MEASUREMENTS = {"measured": 21}
+# Writing runs one forward per character written (300 by default in the Write tab, 200 through the API),
+# each chunk of characters one spaces.GPU call; in the tab the GPT also reads its newest character, to show
+# that character's attention.
+WRITING = {
+    "write_both": {"char_rnn": 300, "char_gpt": 301},
+    "generate_rnn": {"char_rnn": 200},
+    "generate_gpt": {"char_gpt": 200},
+}
+MEASUREMENTS.update({name: max(models.values()) for name, models in WRITING.items()})
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +54,7 @@ def test_every_handler_and_endpoint_ran_without_error(report):
     failed = [(c["api_name"], c["error"]) for c in calls if c["error"]]
     assert not failed
     api = {c["api_name"] for c in calls}
-    assert {"classify_digit", "denoise_digit", "rnn_sentiment", "transformer_sentiment"} <= api
+    assert {"classify_digit", "denoise_digit", "digit_anomaly", "rnn_sentiment", "transformer_sentiment"} <= api
     names = {c["name"] for c in calls}
     assert {"classify", "run", "walk_between", "read", "readers", "measured"} <= names
 
@@ -68,11 +77,12 @@ def test_each_interaction_runs_each_model_once(report):
     [
         ("classify", {"cnn": 1}),  # the CNN tab at pen-up: feature maps and CAM from one pass
         ("cnn-sketchpad.live", {"cnn": 1}),  # the pad's reading while the pen moves
-        ("run", {"autoencoder": 1, "cnn": 1}),  # denoise + code, and the CNN on clean/noisy/denoised together
+        ("run", {"autoencoder": 1, "cnn": 1}),  # denoise + code + the meter's rebuild; the CNN on all three
         ("walk_between", {"autoencoder": 1}),
         ("readers", {"rnn": 1, "transformer": 1, "pretrained_transformer": 1}),  # Compare: each reader once
         ("classify_digit", {"cnn": 1}),
         ("denoise_digit", {"autoencoder": 1}),
+        ("digit_anomaly", {"autoencoder": 1}),
         ("rnn_sentiment", {"rnn": 1}),
         ("transformer_sentiment", {"transformer": 1}),
         ("pretrained_transformer_sentiment", {"pretrained_transformer": 1}),
@@ -86,3 +96,15 @@ def test_interactions_run_exactly_the_models_they_show(report, handler, models):
 def test_text_tabs_read_once_per_change(report):
     reads = [c["forwards"] for c in report["calls"] if c["name"] in ("read", "fn")]
     assert reads and all(sum(f.values()) == 1 for f in reads), reads
+
+
+@pytest.mark.parametrize("handler", sorted(WRITING))
+def test_writing_runs_its_models_inside_gpu_calls_a_character_at_a_time(report, handler):
+    seen = [c for c in report["calls"] if c["name"] == handler]
+    assert seen and all(c["forwards"] == WRITING[handler] and not c["outside"] for c in seen), seen
+    assert {"_rnn_chunk", "_gpt_chunk"} <= set(report["decorated"])
+
+
+def test_looking_inside_a_written_text_runs_no_model(report):
+    seen = [c["forwards"] for c in report["calls"] if c["name"] == "look_inside"]
+    assert seen and all(f == {} for f in seen), seen

@@ -1,13 +1,13 @@
 """Hostile input at the task level, through exactly the calls the public API and the tabs make.
 
 Uploaded files go through ``image_processing.load_image_file`` and then ``Answers.classify_digit`` or
-``Answers.denoise_digit`` (what ui/api.py's ``_load`` and endpoints do); text goes to
-``Answers.sentiment``. The tabs hand the same input to ``digits.classify_digit``,
-``digits.denoise_digit`` and ``sentiment.read_sentence``, and every case goes both ways. Every bad input
-must come back as an ``InputError`` whose message is a plain sentence a user can act on, or, where a
-sensible answer exists (a CMYK or 16-bit copy of a real digit, Hebrew text, text with null bytes that
-still has words), as a valid answer, the same both ways. After each one the models must still answer
-a good input.
+``Answers.denoise_digit`` or ``Answers.digit_anomaly`` (what ui/api.py's ``_load`` and endpoints do); text
+goes to ``Answers.sentiment``. The tabs hand the same input to ``digits.classify_digit``,
+``digits.denoise_digit``, ``anomaly.digit_anomaly`` and ``sentiment.read_sentence``, and every case goes
+both ways. Every bad input must come back as an ``InputError`` whose message is a plain sentence a user
+can act on, or, where a sensible answer exists (a CMYK or 16-bit copy of a real digit, Hebrew text, text
+with null bytes that still has words), as a valid answer, the same both ways. After each one the models
+must still answer a good input.
 
 Models whose bundled weights are missing or do not load (they may be in training) are replaced by
 seeded random models in a private model store, so this file runs either way; answers that need a
@@ -30,6 +30,7 @@ import pytest
 import torch
 from PIL import Image
 
+from archdemo import anomaly as A
 from archdemo import digits as D
 from archdemo import image_processing
 from archdemo.answers import Answers
@@ -286,7 +287,7 @@ TEXT_CASES = [
 
 
 def _matrix() -> list:
-    rows = [("classify", c) for c in IMAGE_CASES] + [("denoise", c) for c in IMAGE_CASES]
+    rows = [(task, c) for task in ("classify", "denoise", "anomaly") for c in IMAGE_CASES]
     rows += [("noise-level", c) for c in NOISE_CASES]
     rows += [(name, c) for name in TEXT_MODELS for c in TEXT_CASES]
     return [
@@ -309,10 +310,12 @@ PATHS = ("api", "tab")
 def call(served: Served, task: str, path: str, given: object):
     """``given`` as the API ("api": ``Answers``) or a tab ("tab": the task functions) hands it over."""
     api, store = path == "api", served.store
-    if task in ("classify", "denoise"):
+    if task in ("classify", "denoise", "anomaly"):
         image = load_image_file(str(given)) if isinstance(given, Path) else given  # ui/api.py's _load
         if task == "classify":
             return served.answers.classify_digit(image) if api else D.classify_digit(store, image)
+        if task == "anomaly":
+            return served.answers.digit_anomaly(image) if api else A.digit_anomaly(store, image)
         return served.answers.denoise_digit(image, 0.5) if api else D.denoise_digit(store, image, 0.5)
     if task == "noise-level":
         image = load_image_file(str(DIGITS / "4.png"))
@@ -370,6 +373,11 @@ def assert_valid_answer(served: Served, task: str, api: object, tab: object) -> 
         np.testing.assert_array_equal(api[1], tab.noisy)
         np.testing.assert_allclose(api[2], tab.denoised, atol=1e-5)
         assert np.isfinite(tab.code).all()
+    elif task == "anomaly":
+        assert set(api) == {"score", "percentile", "unusual"} and isinstance(tab, A.AnomalyReading)
+        assert np.isfinite(api["score"]) and 0.0 <= api["percentile"] <= 100.0 and isinstance(api["unusual"], bool)
+        assert tab.score == pytest.approx(api["score"], rel=1e-4) and tab.unusual == api["unusual"]
+        assert tab.digit28.shape == tab.rebuilt28.shape == (28, 28) and np.isfinite(tab.rebuilt28).all()
     else:
         labels = served.store.get(task).config.labels
         assert set(labels) == {"positive", "negative"}
@@ -391,6 +399,11 @@ def assert_still_serving(served: Served, task: str) -> None:
     elif task in ("denoise", "noise-level"):
         api, tab = served.answers.denoise_digit(digit(7), 0.3), D.denoise_digit(served.store, digit(7), 0.3)
         assert_valid_answer(served, task, api, tab)
+    elif task == "anomaly":
+        api, tab = served.answers.digit_anomaly(digit(7)), A.digit_anomaly(served.store, digit(7))
+        assert_valid_answer(served, task, api, tab)
+        if "autoencoder" in served.real:
+            assert not api["unusual"] and not tab.unusual
     else:
         api, tab = served.answers.sentiment(task, GOOD_TEXT), read_sentence(served.store, task, GOOD_TEXT)
         assert_valid_answer(served, task, api, tab)

@@ -12,13 +12,19 @@ CORE = [
     "archdemo.store",
     "archdemo.guard",
     "archdemo.digits",
+    "archdemo.anomaly",
+    "archdemo.non_digits",
     "archdemo.sentiment",
+    "archdemo.writing",
+    "archdemo.shakespeare",
     "archdemo.answers",
     "archdemo.evaluate",
     "archdemo.train",
     "archdemo.publish",
     "archdemo.base_weights",
     "archdemo.plots",
+    "archdemo.plots_writing",
+    "archdemo.training.chars",
 ]
 
 

@@ -13,9 +13,12 @@ def test_schema_lists_the_five_tools_with_descriptions(app_url):
     assert set(tools) == {
         "classify_digit",
         "denoise_digit",
+        "digit_anomaly",
         "rnn_sentiment",
         "transformer_sentiment",
         "pretrained_transformer_sentiment",
+        "generate_rnn",
+        "generate_gpt",
     }
     for tool in tools.values():
         assert len(tool["description"]) > 40

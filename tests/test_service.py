@@ -83,7 +83,16 @@ def test_compare_table_measures_once_per_minute(store):
 
     table = ModelTable(store)
     first = table.rows()
-    assert [row[0] for row in first] == ["CNN", "Autoencoder", "RNN", "Transformer", "Pretrained Transformer"]
+    assert [row[0] for row in first] == [
+        "CNN",
+        "Autoencoder",
+        "RNN",
+        "Transformer",
+        "Pretrained Transformer",
+        "Char RNN",
+        "Char GPT",
+    ]
+    assert all("nats/char validation loss" in row[4] for row in first[-2:])  # the character models' number
     assert all(row[5].endswith(" ms") for row in first)
     assert "99.65%" in first[0][4]  # the quality column quotes archdemo/assets/metrics.json
     assert table.rows() is first  # a second visitor within the minute reuses it

@@ -72,7 +72,7 @@ def inputs_for(fn) -> list:
         elif kind == "File":
             values.append(str(DIGIT))
         elif kind == "Number":
-            values.append(0.5)
+            values.append(0.5 if c.value is None else c.value)
         elif kind in ("Dropdown", "Slider", "Radio"):
             values.append(c.value)
         elif kind == "State":
@@ -102,6 +102,9 @@ def main() -> None:
             result = fn.fn(*inputs_for(fn))
             if inspect.isawaitable(result):
                 asyncio.run(result)
+            elif inspect.isgenerator(result):  # a streaming handler (the Write tab) runs as it is iterated
+                for _ in result:
+                    pass
         except Exception as e:  # noqa: BLE001 - reported, and the test fails on it
             error = f"{type(e).__name__}: {e}"
         calls.append(

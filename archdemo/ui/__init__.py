@@ -16,6 +16,7 @@ from archdemo.ui.autoencoder import autoencoder_tab
 from archdemo.ui.cnn import cnn_tab
 from archdemo.ui.compare import compare_tab
 from archdemo.ui.text import text_tab
+from archdemo.ui.write import write_tab
 
 CSS = """
 .pixelated img { image-rendering: pixelated; }
@@ -50,6 +51,8 @@ def build(store: ModelStore, answers: Answers, api_concurrency: int | None = Non
                 text_tab(store, "rnn")
             with gr.Tab("Transformer", id="transformer"):
                 text_tab(store, "transformer")
+            with gr.Tab("Write", id="write"):
+                write_tab(store)
             with gr.Tab("Compare", id="compare") as compare:
                 compare_tab(store, compare)
         api_endpoints(answers, api_concurrency)

@@ -13,6 +13,8 @@ from archdemo.image_processing import load_image_file
 from archdemo.text_processing import MAX_TEXT_CHARS
 from archdemo.ui.errors import user_errors
 from archdemo.ui.pictures import image_file
+from archdemo.writing import MAX_LENGTH, MAX_PROMPT_CHARS, MAX_TEMPERATURE, MIN_TEMPERATURE
+from archdemo.writing import generate as generate_text
 
 
 def _load(path: str | None):
@@ -26,6 +28,11 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
     limit); None keeps Gradio's default of one at a time per endpoint."""
     with gr.Column(visible=False):
         image_in = gr.File(label="image", file_types=None)
+        prompt_in = gr.Textbox(label="prompt")
+        length_in = gr.Number(label="length", value=200, precision=0)
+        temperature_in = gr.Number(label="temperature", value=0.8)
+        seed_in = gr.Number(label="seed", value=0, precision=0)
+        text_out = gr.Textbox(label="text")
         level_in = gr.Number(label="noise_level", value=0.5, minimum=0, maximum=1)
         text_in = gr.Textbox(label="text")
         json_out = gr.JSON(label="result")
@@ -60,6 +67,38 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
         to_png = lambda a, name: image_file((np.clip(a, 0, 1) * 255).astype(np.uint8), name)  # noqa: E731
         return to_png(noisy, "noisy"), to_png(denoised, "denoised"), metrics
 
+    @user_errors
+    def digit_anomaly(image: str | None) -> dict:
+        """Is this a digit? How badly the denoising autoencoder rebuilds the image, against MNIST test digits.
+
+        Args:
+            image: an image file of one digit (or of anything else), any size; it is brought to MNIST's
+                28x28 form first.
+        Returns:
+            {"score": rebuild error, "percentile": share (0-100) of the 10,000 MNIST test digits rebuilt
+            better, "unusual": percentile >= 99}
+        """
+        return answers.digit_anomaly(_load(image))
+
+    def writing_endpoint(name: str, title: str) -> Callable:
+        @user_errors
+        def generate(prompt: str, length: float, temperature: float, seed: float) -> str:
+            return generate_text(answers.store, name, prompt, length, temperature, seed)
+
+        generate.__name__ = f"generate_{name.removeprefix('char_')}"
+        generate.__doc__ = f"""Continue a text in the style of Shakespeare with the {title}, one character at a time.
+
+        Args:
+            prompt: the start of the text, 1 to {MAX_PROMPT_CHARS} characters, using only the characters of tiny
+                Shakespeare (letters, space, new line and ! $ & ' , - . 3 : ; ?).
+            length: how many characters to write, 1 to {MAX_LENGTH:,}.
+            temperature: {MIN_TEMPERATURE} (nearly always the likeliest character) to {MAX_TEMPERATURE} (wilder).
+            seed: a whole number from 0 to 2**31 - 1; the same seed gives the same text.
+        Returns:
+            the characters written after the prompt (the prompt itself not repeated)
+        """
+        return generate
+
     def sentiment_endpoint(name: str, title: str) -> Callable:
         @user_errors
         def sentiment(text: str) -> dict:
@@ -83,6 +122,11 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
     trigger.click(
         denoise_digit, [image_in, level_in], [noisy_out, denoised_out, metrics_out], api_name="denoise_digit", **limits
     )
+    trigger.click(digit_anomaly, image_in, json_out, api_name="digit_anomaly", **limits)
+    writing_inputs = [prompt_in, length_in, temperature_in, seed_in]
+    for name, title in {"char_rnn": "character-level LSTM", "char_gpt": "character-level GPT"}.items():
+        api_name = f"generate_{name.removeprefix('char_')}"
+        trigger.click(writing_endpoint(name, title), writing_inputs, text_out, api_name=api_name, **limits)
     readers = {
         "rnn": "LSTM",
         "transformer": "Transformer trained here from scratch",

@@ -13,6 +13,7 @@ from archdemo.image_processing import from_pad, prepare_digit, to_pad
 from archdemo.store import ModelStore
 from archdemo.ui.errors import user_errors
 from archdemo.ui.layout import LIVE, about, source_code
+from archdemo.ui.meter import anomaly_meter, meter_html
 from archdemo.ui.own_model import own_model_picker
 from archdemo.ui.pad import drawing_pad
 from archdemo.ui.pictures import enlarge, image_file
@@ -35,8 +36,9 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
         "to rebuild the whole image from that code alone. Trained on pairs of (corrupted, clean) "
         "digits, the code learns to keep what makes a digit a digit and has no room left for noise.",
         "compressing, cleaning up and filling in data that looks like what it was trained on.",
-        "anything unlike its training data: it will turn a letter into the nearest digit-like shape, and "
-        "thin or unusual details can be smoothed away because the code is so small.",
+        "telling digits from other drawings: it rebuilds almost any clean stroke well, letters and circles "
+        "included, so its rebuild error (the meter below) flags only some non-digits; thin or unusual details "
+        "can be smoothed away because the code is so small.",
         "compare the PSNR of the noisy and the rebuilt digit (higher is closer to the clean one), and the "
         "CNN's opinion of each. The bar chart is the code itself; the walk at the bottom decodes points "
         "between two digits' codes.",
@@ -74,6 +76,7 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
                 noisy_img = gr.Image(label="Noisy", elem_id="ae-noisy", elem_classes="pixelated", interactive=False)
                 out_img = gr.Image(label="Denoised", elem_id="ae-output", elem_classes="pixelated", interactive=False)
             metrics = gr.Markdown(elem_id="ae-metrics")
+            meter = anomaly_meter()
             code = gr.Plot(label="The bottleneck code for this noisy digit", elem_id="ae-code")
     gr.Markdown("#### Walk through the code space\nDecode evenly spaced points on the line between two digits' codes.")
     with gr.Row():
@@ -88,8 +91,9 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
     def run(value: str | None, noise_kind: str, noise_level: float, own: str | None = None):
         image = from_pad(value)
         if image is None:
-            return None, None, None, "Draw, upload or pick a digit to start.", None
-        # One guarded pass: the autoencoder once (code and rebuild), the CNN once on all three versions.
+            return None, None, None, "Draw, upload or pick a digit to start.", None, ""
+        # One guarded pass: the autoencoder once (noisy and clean in one batch: code, rebuild and the
+        # meter's rebuild of the clean digit), the CNN once on all three versions.
         r = digits.denoise_digit(store, image, noise_level, noise_kind, choice=own, ask_cnn=True)
         m = r.metrics
         say = [f"{label} ({p:.0%})" for label, p in r.cnn_says]
@@ -106,6 +110,7 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
             image_file(enlarge(r.denoised), "denoised"),
             text,
             figure,
+            meter_html(r.anomaly),
         )
 
     @user_errors
@@ -113,7 +118,7 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
         frames = digits.latent_walk(store, _sample(int(a)), _sample(int(b)), int(n), own)
         return image_file(enlarge(np.concatenate(list(frames), axis=1)), "walk")
 
-    inputs, outputs = [source, kind, level, choice], [clean_img, noisy_img, out_img, metrics, code]
+    inputs, outputs = [source, kind, level, choice], [clean_img, noisy_img, out_img, metrics, code, meter]
     walk_inputs = [first, second, steps, choice]
     gr.on(
         [demo.load, source.change, kind.change, level.change],

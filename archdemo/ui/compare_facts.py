@@ -6,6 +6,7 @@ latency is measured here, on whatever machine runs this, at the moment it is ask
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from pathlib import Path
@@ -17,11 +18,13 @@ from archdemo.answers import Answers
 from archdemo.evaluate import METRICS_PATH
 from archdemo.hub import WEIGHTS_NAME
 from archdemo.image_processing import MAX_IMAGE_SIDE
-from archdemo.registry import MODELS
+from archdemo.registry import CHAR_MODELS, MODELS
 from archdemo.store import ModelStore
+from archdemo.writing import MAX_LENGTH, MAX_PROMPT_CHARS, generate
 
 SAMPLE_DIGIT = METRICS_PATH.parent / "digits" / "3.png"
 SAMPLE_TEXT = "a thoughtful , funny and surprisingly moving film that never quite loses its way ."
+SAMPLE_PROMPT = "ROMEO:\nWhat light through yonder window breaks?\n"  # character models: time to the first character
 
 
 def saved_metrics() -> dict | None:
@@ -35,6 +38,8 @@ def quality(name: str, metrics: dict | None) -> str:
     if not metrics or name not in metrics:
         return "not evaluated (run archdemo.evaluate)"
     m = metrics[name]
+    if "val_loss" in m:  # the character models
+        return f"{m['val_loss']:.3f} nats/char validation loss (tiny Shakespeare, last 10%)"
     if name == "autoencoder":
         return f"{m['psnr_denoised']:.2f} dB PSNR at sigma {m['sigma']} (noisy: {m['psnr_noisy']:.2f} dB)"
     where = "MNIST test" if name == "cnn" else "SST-2 dev"
@@ -47,6 +52,7 @@ def latency_ms(answers: Answers, name: str, repeats: int = 20) -> float:
     call = {
         "cnn": lambda: answers.classify_digit(digit),
         "autoencoder": lambda: answers.denoise_digit(digit, 0.5),
+        **{n: functools.partial(generate, answers.store, n, SAMPLE_PROMPT, 1, 1.0, 0) for n in CHAR_MODELS},
     }.get(name, lambda: answers.sentiment(name, SAMPLE_TEXT))
     call()
     times = []
@@ -60,6 +66,10 @@ def latency_ms(answers: Answers, name: str, repeats: int = 20) -> float:
 def longest_input(store: ModelStore, name: str) -> str:
     if name in ("cnn", "autoencoder"):
         return f"any image up to {MAX_IMAGE_SIDE:,} px a side (read as 28x28)"
+    if name in CHAR_MODELS:
+        block = getattr(store.get(name).config, "block_size", None)
+        sees = f"sees the last {block}" if block else "remembers all it read, in its state"
+        return f"a {MAX_PROMPT_CHARS}-character prompt; writes up to {MAX_LENGTH:,} characters ({sees})"
     return f"{store.get(name).config.max_len} tokens (longer text is cut, with a notice)"
 
 

@@ -36,6 +36,17 @@ def user_errors(fn: Callable) -> Callable:
 
         return awaited
 
+    if inspect.isgeneratorfunction(fn):  # a streaming handler: its errors come while it is iterated
+
+        @functools.wraps(fn)
+        def streamed(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as e:  # noqa: BLE001 - sorted into a message exactly as below
+                raise as_user_error(e, fn.__name__) from None
+
+        return streamed
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:

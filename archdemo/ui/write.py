@@ -1,0 +1,162 @@
+"""Write tab: an LSTM and a small GPT, trained here on tiny Shakespeare, continue the visitor's prompt side by side."""
+
+from __future__ import annotations
+
+import time
+
+import gradio as gr
+
+import archdemo.models.char_lm
+import archdemo.writing
+from archdemo import plots_writing as plots
+from archdemo.store import ModelStore
+from archdemo.ui.errors import user_errors
+from archdemo.ui.layout import LIVE, about, source_code
+from archdemo.writing import (
+    MAX_LENGTH,
+    MAX_PROMPT_CHARS,
+    MAX_TEMPERATURE,
+    MIN_TEMPERATURE,
+    Writing,
+    check_prompt,
+    check_settings,
+    training_record,
+    write,
+)
+
+WRITERS = {"char_rnn": "LSTM", "char_gpt": "GPT"}  # model name -> its short name in this tab
+PROMPTS = ["ROMEO:\n", "First Citizen:\nBefore we proceed any further, hear me speak.\n", "To be, or not to be", "KING"]
+ABOUT = (
+    "Writing one character at a time: an RNN and a Transformer",
+    "Both models learned one thing from the same 1 MB of Shakespeare: guess the next character. To write, "
+    "they guess, pick a character by its probability (the temperature sharpens or flattens the odds), "
+    "read it, and guess again. The LSTM carries everything it has read in a fixed-size memory, updated "
+    "at every character; the GPT keeps no memory at all, and instead looks back, through attention, at "
+    "the last {block} characters each time it writes.",
+    "the look of its training data: a name in capitals before each speech, verse broken into lines, mostly "
+    "real words, all learned from characters alone. At this small size (1.9 million numbers each, 20 "
+    "minutes on two CPU cores) the LSTM learns faster and ends a little better (the curves at the bottom).",
+    "meaning: neither knows what its words mean, and 1 MB of text is very little. Characters they never "
+    "saw (digits, accents, quotation marks) cannot be typed at all.",
+    "the speed at which text appears, then below it: the five characters each model found likeliest at "
+    "any position (drag the slider), the LSTM's memory while it wrote, and where the GPT's newest "
+    "character looks. At the bottom, how quickly each model learned on this project's CPU.",
+)
+
+
+def title(store: ModelStore, name: str) -> str:
+    n = sum(p.numel() for p in store.get(name).parameters())
+    return f"{WRITERS[name]} ({type(store.get(name)).__name__}, {n / 1e6:.1f} M parameters)"
+
+
+def insides(writings: dict | None, position: float | None, head: str | None):
+    """The three pictures for written character ``position`` (1-based) and the GPT head chosen."""
+    if not writings or any(not w.done or not w.text for w in writings.values()):
+        return None, None, None
+    n = min(len(w.text) for w in writings.values())
+    i = int(min(max(1, position or n), n)) - 1
+    rnn, gpt = writings["char_rnn"], writings["char_gpt"]
+    panels = {WRITERS[k]: (w.candidates(i), w.text[i]) for k, w in writings.items()}
+    head_i = None if not head or str(head).startswith("all") else int(head) - 1
+    return (
+        plots.candidates_figure(panels, i),
+        plots.memory_heatmap(rnn.text, rnn.hidden, i),
+        plots.attention_strip(gpt.attention, gpt.context, head_i),
+    )
+
+
+def write_tab(store: ModelStore) -> None:
+    block = store.get("char_gpt").config.block_size
+    about(ABOUT[0], ABOUT[1].format(block=block), *ABOUT[2:])
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=300):
+            prompt = gr.Textbox(
+                label="Start the text",
+                value=PROMPTS[0],
+                lines=3,
+                max_length=MAX_PROMPT_CHARS,
+                elem_id="write-prompt",
+            )
+            gr.Examples([[p] for p in PROMPTS], inputs=[prompt])
+        with gr.Column(scale=2, min_width=260):
+            length = gr.Slider(1, MAX_LENGTH, value=300, step=1, label="Characters to write", elem_id="write-length")
+            temperature = gr.Slider(
+                MIN_TEMPERATURE, MAX_TEMPERATURE, value=0.8, step=0.05, label="Temperature", elem_id="write-temperature"
+            )
+            seed = gr.Number(value=0, precision=0, minimum=0, label="Seed (same seed, same text)", elem_id="write-seed")
+            button = gr.Button("Write", variant="primary", elem_id="write-submit")
+    boxes = {}
+    with gr.Row(equal_height=True):
+        for name in WRITERS:
+            with gr.Column(min_width=280):
+                boxes[name] = gr.Textbox(label=title(store, name), lines=14, max_lines=14, elem_id=f"write-{name}")
+    speed = gr.Markdown(elem_id="write-speed")
+    writings = gr.State(None)  # this visitor's two Writings: the text and what each model saw while writing it
+
+    gr.Markdown("### Inside: how each character was chosen")
+    position = gr.Slider(1, 300, value=300, step=1, label="Written character", elem_id="write-position")
+    candidates = gr.Plot(label="The likeliest next characters", elem_id="write-candidates")
+    memory = gr.Plot(label="The LSTM's memory", elem_id="write-memory")
+    gpt_config = store.get("char_gpt").config
+    head = gr.Dropdown(
+        ["all (average)", *[str(h + 1) for h in range(gpt_config.num_heads)]],
+        value="all (average)",
+        label="GPT attention head",
+        elem_id="write-head",
+    )
+    attention = gr.Plot(label="The GPT's attention from its newest character", elem_id="write-attention")
+
+    gr.Markdown("### How they learned")
+    records = {WRITERS[n]: r for n in WRITERS if (r := training_record(n))}
+    if len(records) == len(WRITERS):
+        gr.Plot(plots.training_curves(records), label="Validation loss while training", elem_id="write-curves")
+        gr.Markdown(
+            " ".join(
+                f"The {t} trained for {r['steps']:,} steps in {r['train_seconds'] / 60:.0f} minutes "
+                f"on a {r['threads']}-core {r['device'].upper()} and reached a validation loss of "
+                f"{r['final_val_loss']:.3f} nats per character."
+                for t, r in records.items()
+            )
+        )
+    source_code(archdemo.models.char_lm, archdemo.writing)
+
+    @user_errors
+    def write_both(text: str, n: float, temp: float, seed_value: float):
+        """Both models write in turns, a chunk each; the boxes fill as the characters come."""
+        for name in WRITERS:  # every message before any work, and never half a result
+            check_prompt(text, list(store.get(name).config.vocab))
+        check_settings(n, temp, seed_value)
+        runs = {name: write(store, name, text, n, temp, seed_value) for name in WRITERS}
+        latest: dict[str, Writing] = {}
+        started, first = time.perf_counter(), None
+        while runs:
+            for name in list(runs):
+                latest[name] = w = next(runs[name])
+                if w.done:
+                    del runs[name]
+            texts = [latest[name].text for name in WRITERS if name in latest]
+            first = first or time.perf_counter() - started
+            yield *texts, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        shortest = min(len(w.text) for w in latest.values())
+        took = time.perf_counter() - started
+        yield (
+            *[latest[name].text for name in WRITERS],
+            f"First characters after {first * 1000:.0f} ms; {2 * shortest / took:.0f} characters per second "
+            f"for the two models together, in turns, on {store.device_label}.",
+            latest,
+            gr.update(maximum=shortest, value=shortest),
+            *insides(latest, shortest, "all (average)"),
+        )
+
+    outputs = [*boxes.values(), speed, writings, position, candidates, memory, attention]
+    for trigger in (button.click, prompt.submit):
+        trigger(write_both, [prompt, length, temperature, seed], outputs, api_visibility="private")
+
+    @user_errors
+    def look_inside(w: dict | None, at: float, chosen_head: str):
+        return insides(w, at, chosen_head)
+
+    # ``input``, not ``change``: moving the slider to the end of a new text must not draw everything twice.
+    gr.on(
+        [position.input, head.change], look_inside, [writings, position, head], [candidates, memory, attention], **LIVE
+    )

@@ -1,0 +1,204 @@
+"""Writing with the character models: checks, repeatable streaming, insides that match a plain forward, the
+Write tab's handler and the /generate_rnn and /generate_gpt endpoints of the app built in-process."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from archdemo import plots_writing
+from archdemo.errors import InputError
+from archdemo.models.char_lm import SHAKESPEARE_CHARS
+from archdemo.shakespeare import encode
+from archdemo.writing import MAX_LENGTH, TOP_K, check_prompt, check_settings, generate, training_record, write
+
+PROMPT = "ROMEO:\nWhat light"
+
+
+@pytest.mark.parametrize(
+    "prompt, message",
+    [
+        ("", "Type a few words"),
+        (None, "Type a few words"),
+        ("x" * 501, "501 characters long; the limit is 500"),
+        ("Caf\u00e9 at 10", "'0', '1', '\u00e9'"),  # every unknown character named, once each
+        ('"Hi"', "'\"'"),
+    ],
+)
+def test_bad_prompts_get_a_message_that_says_what_to_change(prompt, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        check_prompt(prompt, SHAKESPEARE_CHARS)
+
+
+def test_typed_quotes_and_line_ends_are_read_as_tiny_shakespeare_spells_them():
+    assert check_prompt("It\u2019s\r\nme", SHAKESPEARE_CHARS) == "It's\nme"
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ((0, 1.0, 0), "length must be a whole number"),
+        ((MAX_LENGTH + 1, 1.0, 0), "length must be a whole number"),
+        ((10.5, 1.0, 0), "length must be a whole number"),
+        (("10", 1.0, 0), "length must be a number"),
+        ((10, 0.0, 0), "temperature must be from 0.1"),
+        ((10, 9.0, 0), "temperature must be from 0.1"),
+        ((10, float("nan"), 0), "temperature must be a number"),
+        ((10, 1.0, -1), "seed must be a whole number"),
+        ((10, 1.0, 0.5), "seed must be a whole number"),
+        ((10, 1.0, True), "seed must be a number"),
+    ],
+)
+def test_bad_settings_get_a_message(settings, message):
+    with pytest.raises(InputError, match=message):
+        check_settings(*settings)
+
+
+def test_good_settings_come_back_as_numbers():
+    assert check_settings(10.0, 1, 7.0) == (10, 1.0, 7)
+
+
+@pytest.mark.parametrize("name", ["char_rnn", "char_gpt"])
+def test_the_same_seed_writes_the_same_text(store, name):
+    a = generate(store, name, PROMPT, 60, 0.8, 3)
+    assert len(a) == 60 and a == generate(store, name, PROMPT, 60, 0.8, 3)
+    assert a != generate(store, name, PROMPT, 60, 0.8, 4)
+
+
+@pytest.mark.parametrize("name", ["char_rnn", "char_gpt"])
+def test_text_streams_in_growing_chunks_with_the_insides_of_every_character(store, name):
+    steps = list(write(store, name, PROMPT, 70, 1.0, 0))
+    sizes = [len(w.text) for w in steps]
+    assert sizes[0] <= 4 and sizes == sorted(sizes) and sizes[-1] == 70
+    w = steps[-1]
+    assert w.done and not any(s.done for s in steps[:-1]) and w.first_seconds > 0
+    assert w.top_ids.shape == w.top_probs.shape == (70, TOP_K)
+    assert (np.diff(w.top_probs, axis=1) <= 0).all()  # best first
+    if name == "char_rnn":
+        assert w.hidden.shape == (70, store.get(name).config.hidden_size) and w.attention is None
+    else:
+        c = store.get(name).config
+        assert w.context == (PROMPT + w.text)[-c.block_size :]
+        assert w.attention.shape == (c.num_layers, c.num_heads, len(w.context))
+        np.testing.assert_allclose(w.attention.sum(-1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["char_rnn", "char_gpt"])
+def test_each_written_character_was_chosen_from_what_a_plain_forward_predicts(store, name):
+    """The chunked generation (carried LSTM state, GPT key/value cache) predicts what one pass over the
+    whole text predicts, for every written character."""
+    model = store.get(name)
+    w = list(write(store, name, PROMPT, 100, 0.7, 1))[-1]  # prompt + text fit in the GPT's window
+    x = encode(PROMPT + w.text, model.config.vocab)[None]
+    with torch.inference_mode():
+        probs = (model(x)[0, len(PROMPT) - 1 : -1] / 0.7).softmax(-1)  # (100, V): before each written char
+    top = probs.topk(TOP_K)
+    np.testing.assert_allclose(w.top_probs, top.values.numpy(), atol=1e-4)
+    chosen = encode(w.text, model.config.vocab)
+    assert (probs[torch.arange(100), chosen] > 0).all()
+
+
+def test_a_long_text_keeps_the_gpt_inside_its_window(store):
+    c = store.get("char_gpt").config
+    w = list(write(store, "char_gpt", PROMPT, c.block_size + 40, 1.0, 2))[-1]
+    assert len(w.text) == c.block_size + 40 and len(w.context) == c.block_size
+
+
+def test_figures_draw_from_a_writing(store):
+    rnn = list(write(store, "char_rnn", PROMPT, 30, 1.0, 0))[-1]
+    gpt = list(write(store, "char_gpt", PROMPT, 30, 1.0, 0))[-1]
+    plots_writing.memory_heatmap(rnn.text, rnn.hidden, 29)
+    plots_writing.attention_strip(gpt.attention, gpt.context, head=None)
+    plots_writing.attention_strip(gpt.attention, gpt.context, head=1)
+    plots_writing.candidates_figure({"LSTM": (rnn.candidates(5), rnn.text[5])}, 5)
+    records = {n: training_record(n) for n in ("char_rnn", "char_gpt")}
+    assert all(r and r["curve"] and r["final_val_loss"] for r in records.values())
+    plots_writing.training_curves(records)
+
+
+@pytest.fixture(scope="module")
+def app(store, answers):
+    """The whole app built in-process (as app.py builds it) and launched on a free port."""
+    from archdemo.ui import build
+
+    demo = build(store, answers)
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    yield demo
+    demo.close()
+
+
+def test_the_write_tab_streams_both_models_then_draws_the_insides(app):
+    fn = next(f for f in app.fns.values() if f.name == "write_both")
+    assert inspect.isgeneratorfunction(fn.fn)
+    outputs = list(fn.fn(PROMPT, 40, 0.8, 0))
+    first, last = outputs[0], outputs[-1]
+    assert 0 < len(first[0]) <= 4 and 0 < len(first[1]) <= 4  # the first characters come at once
+    assert len(last[0]) == len(last[1]) == 40
+    writings, candidates, memory, attention = last[3], last[5], last[6], last[7]
+    assert set(writings) == {"char_rnn", "char_gpt"} and all(f is not None for f in (candidates, memory, attention))
+    look = next(f for f in app.fns.values() if f.name == "look_inside")
+    assert all(f is not None for f in look.fn(writings, 10, "2"))
+    assert look.fn(None, 1, "all (average)") == (None, None, None)
+
+
+def test_the_write_tab_says_what_is_wrong_with_a_prompt(app):
+    import gradio as gr
+
+    fn = next(f for f in app.fns.values() if f.name == "write_both")
+    with pytest.raises(gr.Error, match="'1'"):
+        list(fn.fn("Act 1", 40, 0.8, 0))
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    from gradio_client import Client
+
+    return Client(app.local_url, verbose=False)
+
+
+@pytest.mark.parametrize("endpoint, name", [("/generate_rnn", "char_rnn"), ("/generate_gpt", "char_gpt")])
+def test_generate_endpoints(client, store, endpoint, name):
+    text = client.predict(PROMPT, 50, 0.8, 5, api_name=endpoint)
+    assert text == generate(store, name, PROMPT, 50, 0.8, 5)
+    params = client.view_api(print_info=False, return_format="dict")["named_endpoints"][endpoint]["parameters"]
+    assert [p["parameter_name"] for p in params] == ["prompt", "length", "temperature", "seed"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(("Act 1", 50, 0.8, 0), "'1'"), ((PROMPT, 5000, 0.8, 0), "length"), ((PROMPT, 50, 0.0, 0), "temperature")],
+)
+def test_generate_endpoints_explain_bad_input(client, args, message):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match=message):
+        client.predict(*args, api_name="/generate_gpt")
+
+
+@pytest.mark.browser
+def test_a_visitor_watches_both_models_write_in_a_browser(browser, app_url, tmp_path):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(app_url)
+    page.wait_for_selector("#cnn-sketchpad canvas", timeout=30_000)  # the app has loaded
+    tab = page.get_by_role("tab", name="Write", exact=True)
+    if not tab.is_visible():  # a narrow window moves some tabs into Gradio's "More tabs" menu
+        page.locator('button[aria-label="More tabs"]').click()
+        tab = page.locator(".overflow-dropdown button", has_text="Write")
+    tab.click()
+    page.locator("#write-length input[type=number]").fill("400")
+    page.locator("#write-length input[type=number]").press("Enter")
+    page.locator("#write-submit").click()
+    lengths = "() => ['char_rnn', 'char_gpt'].map(n => document.querySelector(`#write-${n} textarea`).value.length)"
+    page.wait_for_function(f"() => ({lengths})().some(n => n > 0)", timeout=15_000)
+    seen_early = page.evaluate(lengths)
+    page.wait_for_function(f"() => ({lengths})().every(n => n === 400)", timeout=30_000)
+    assert min(seen_early) < 400  # the text arrived in pieces, not all at the end
+    for plot in ("write-candidates", "write-memory", "write-attention", "write-curves"):
+        page.locator(f"#{plot} img").first.wait_for(timeout=15_000)
+    assert "First characters after" in page.locator("#write-speed").inner_text()
+    page.screenshot(path=str(tmp_path / "write.png"), full_page=True)
+    page.context.close()
