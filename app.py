@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         prevent_thread_lock=True,
     )
     if tuned:
-        async_login_check(demo.server_app)
+        async_login_check(getattr(demo, "server_app", None))  # warns and changes nothing if Gradio differs
     if settings.share and not demo.share_url:
         # Gradio prints its own hint; this line says what it means for the person running the app.
         log.warning(

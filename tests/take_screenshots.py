@@ -40,6 +40,7 @@ def shoot(url: str) -> list[Path]:
                 ("Autoencoder", "autoencoder"),
                 ("RNN", "rnn"),
                 ("Transformer", "transformer"),
+                ("Write", "write"),
                 ("Compare", "compare"),
             ):
                 shots.append((name, tab))
@@ -51,10 +52,13 @@ def shoot(url: str) -> list[Path]:
                         page.wait_for_function(
                             f"() => /%/.test(document.querySelector('#{name}-prediction').innerText)"
                         )
+                    if name == "write":
+                        page.locator("#write-submit").click()
+                        page.wait_for_timeout(4000)  # both models stream their 300 characters
                     if name == "compare":
                         page.wait_for_function(
                             "() => (document.querySelector('#compare-table').innerText.match(/ ms/g) || []).length"
-                            " === 5",
+                            " === 7",
                             timeout=60_000,
                         )
                     page.wait_for_timeout(1500)

@@ -7,7 +7,7 @@ import json
 import urllib.request
 
 
-def test_schema_lists_the_five_tools_with_descriptions(app_url):
+def test_schema_lists_the_eight_tools_with_descriptions(app_url):
     with urllib.request.urlopen(app_url + "gradio_api/mcp/schema", timeout=30) as r:  # noqa: S310
         tools = {t["name"]: t for t in json.load(r)}
     assert set(tools) == {

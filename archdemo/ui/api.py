@@ -24,7 +24,7 @@ def _load(path: str | None):
 
 
 def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
-    """The five endpoints. ``concurrency``: how many API requests may run at once (all four share one
+    """The eight endpoints. ``concurrency``: how many API requests may run at once (all of them share one
     limit); None keeps Gradio's default of one at a time per endpoint."""
     with gr.Column(visible=False):
         image_in = gr.File(label="image", file_types=None)

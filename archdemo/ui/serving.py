@@ -19,7 +19,8 @@ def async_login_check(app) -> bool:
     path. This installs the same check as a coroutine through FastAPI's ``dependency_overrides``.
     Returns False (and changes nothing) if Gradio's routes no longer look as expected.
     """
-    route = next((r for r in _routes(app.routes) if getattr(r, "path", "").endswith("/login_check")), None)
+    routes = _routes(getattr(app, "routes", []))
+    route = next((r for r in routes if getattr(r, "path", "").endswith("/login_check")), None)
     dependant = getattr(route, "dependant", None)
     if route is None or dependant is None or len(dependant.dependencies) != 1:
         log.warning("Gradio's login check was not found; it keeps running in a worker thread")
