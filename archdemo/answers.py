@@ -60,8 +60,7 @@ class Answers:
 
     async def classify_digit_async(self, image) -> dict:
         """``classify_digit`` awaited: what the API's ``/classify_digit`` runs."""
-        probs = await self._forward_async("cnn", prepare_digit(image))
-        return label_dict(probs, self.store.get("cnn").config.labels)
+        return await self.read_drawn_digit(prepare_digit(image))
 
     async def read_drawn_digit(self, digit: np.ndarray) -> dict:
         """A digit the drawing pad already reduced to 28x28 -> the same answer as ``classify_digit``."""

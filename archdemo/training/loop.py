@@ -34,6 +34,15 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def optimizer_step(model: nn.Module, opt: torch.optim.Optimizer, loss: torch.Tensor, grad_clip: float | None) -> None:
+    """One update from ``loss``: fresh gradients, clipped to ``grad_clip`` (their norm) when set."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip:
+        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    opt.step()
+
+
 def fit(
     model: nn.Module,
     batches: Callable[[int], Iterable],
@@ -78,11 +87,7 @@ def fit(
         )
         for batch in bar:
             loss = loss_fn(model, batch)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.grad_clip:
-                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
+            optimizer_step(model, opt, loss, cfg.grad_clip)
             sched.step()
             if ema is not None:
                 ema.update_parameters(model)

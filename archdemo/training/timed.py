@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from archdemo.training.loop import seed_everything
+from archdemo.training.loop import optimizer_step, seed_everything
 
 
 @dataclass
@@ -78,11 +78,7 @@ def fit_timed(
         batch = batch_at(step)
         with autocast:
             loss = loss_fn(model, batch)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip:
-            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
+        optimizer_step(model, opt, loss, cfg.grad_clip)
         loss_value = loss.item()  # also waits for the device, so the clock below is honest on CUDA
         trained += time.perf_counter() - start
         step += 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import anyio
@@ -12,16 +11,14 @@ import archdemo.models.cnn
 from archdemo import digits, plots
 from archdemo.answers import Answers
 from archdemo.errors import InputError
-from archdemo.hub import WeightsError
 from archdemo.image_processing import from_pad, prepare_digit, to_pad
 from archdemo.store import ModelStore
-from archdemo.ui.errors import public_message, user_errors
+from archdemo.ui.errors import as_user_error, user_errors
 from archdemo.ui.layout import LIVE, about, source_code
 from archdemo.ui.own_model import own_model_picker
 from archdemo.ui.pad import drawing_pad
 from archdemo.ui.pictures import enlarge, image_file
 
-log = logging.getLogger("archdemo.ui")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
@@ -115,11 +112,8 @@ def live_reader(store: ModelStore, answers: Answers):
             if not isinstance(own, str) or len(own) > 300:
                 raise InputError("Unknown model.")
             return (await anyio.to_thread.run_sync(digits.read_digit, store, digit, own)).answer
-        except (InputError, WeightsError) as e:
-            return {"error": public_message(e)}
-        except Exception:
-            log.exception("the live reading failed")
-            return {"error": "Something went wrong on our side; lift the pen to try again."}
+        except Exception as e:  # noqa: BLE001 - the readout shows the message the rest of the app would
+            return {"error": as_user_error(e, "live").message}
 
     return live
 
