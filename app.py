@@ -11,11 +11,11 @@ import argparse
 import logging
 import os
 
-from archdemo.answers import Answers
+from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
-from archdemo.store import ModelStore
 from archdemo.ui import CSS, build
 from archdemo.ui.serving import async_login_check
+from archdemo.weights.store import ModelStore
 
 log = logging.getLogger("archdemo.app")
 # API requests in flight at once when tuned: enough to keep the micro-batchers' batches full while the

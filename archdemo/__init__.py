@@ -1,9 +1,10 @@
 """archdemo: four classic neural architectures, each on the task it is made for.
 
-The package is layered so that data flows one way:
-``app.py -> ui -> tasks (digits, sentiment, answers) -> store (registry, hub) -> models``,
-with ``guard`` around every model call and ``settings`` parsed once in ``app.py``.
-Nothing here imports gradio, touches the network or loads weights at import time.
+Folders are layers and data flows one way:
+``app.py -> ui -> serving -> tasks -> (runtime, weights, inputs) -> models``; ``training`` and ``tools``
+are commands run offline, ``deploy`` runs many app processes. At the top only what imports nothing of the
+project (settings, errors, device, paths) and the thin entry points (``python -m archdemo.train`` ...).
+Nothing below ``ui`` imports gradio; nothing touches the network or loads weights at import time.
 """
 
 __version__ = "0.1.0"

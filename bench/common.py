@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from archdemo.deploy.processes import die_with_parent
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DIGITS = ROOT / "archdemo" / "assets" / "digits"
@@ -160,18 +162,6 @@ class App:
             return self.log.read_text(errors="replace")[-chars:]
         except OSError:
             return ""
-
-
-def die_with_parent() -> None:
-    """For ``Popen(preexec_fn=...)``: the child gets SIGTERM when the process that started it dies (Linux),
-    so an interrupted benchmark or test run leaves no app behind holding a port and CPU."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def start_app(

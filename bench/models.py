@@ -4,7 +4,7 @@ For batch 1 (one user) and batch 64 (a full batch), on CPU and on CUDA when avai
 ``torch.inference_mode()``: warm-up calls, then ``--repeats`` timed calls of ours and the article's
 model, interleaved so both see the same machine state; the ratio column is ours / article's median.
 The article's four models are re-implemented below from its description (the reference); ours come
-from ``archdemo.hub.load_model`` (the bundled weights), or a random-init model of the same config when
+from ``archdemo.weights.hub.load_model`` (the bundled weights), or a random-init model of the same config when
 those weights do not load, which the output says (weights do not change the time of a forward).
 
     python -m bench.models [--repeats 200] [--device all|cpu|cuda] [--out bench/results]
@@ -21,8 +21,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from archdemo.hub import WeightsError, load_config, load_model
-from archdemo.registry import get_spec
+from archdemo.weights.hub import WeightsError, load_config, load_model
+from archdemo.weights.registry import get_spec
 from bench.common import RESULTS, machine_info, percentile, table, write_json
 
 SEQ_LEN = 20  # tokens per sentence: about the SST-2 dev set's average

@@ -40,7 +40,7 @@ TIMEOUT = 30.0
 
 def drawings() -> list[list[str]]:
     """For each sample digit, the pad's values as the digit appears: 10 growing bands of rows, then whole."""
-    from archdemo.image_processing import prepare_digit, to_pad
+    from archdemo.inputs.images import prepare_digit, to_pad
 
     out = []
     for path in sorted(DIGITS.glob("*.png")):

@@ -3,7 +3,7 @@
     python -m bench.writing                       # 300 characters, 5 runs per model, the app's device
     python -m bench.writing --length 1000 --runs 3 --device cpu
 
-Runs ``archdemo.writing.write`` (the generator the Write tab streams from, with the insides it draws)
+Runs ``archdemo.tasks.writing.write`` (the generator the Write tab streams from, with the insides it draws)
 on the bundled weights, one visitor at a time, after one untimed warm-up run per model. For each run:
 the time from the call to the first yielded characters, and characters per second over the whole run.
 The goals are a first chunk within 200 ms and at least 100 characters per second per visitor; the
@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 
 from archdemo.settings import Settings
-from archdemo.store import ModelStore
-from archdemo.writing import write
+from archdemo.tasks.writing import write
+from archdemo.weights.store import ModelStore
 from bench.common import RESULTS, machine_info, median, table, write_json
 
 PROMPT = "ROMEO:\nWhat light through yonder window breaks?\n"

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import die_with_parent  # noqa: E402
+from archdemo.deploy.processes import die_with_parent, stop_process  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -41,7 +41,7 @@ def data() -> Path:
 def store():
     """The model store on the bundled weights, on the CPU, shared by the whole run (models are read-only)."""
     from archdemo.settings import Settings
-    from archdemo.store import ModelStore
+    from archdemo.weights.store import ModelStore
 
     return ModelStore(Settings(device="cpu"))
 
@@ -49,7 +49,7 @@ def store():
 @pytest.fixture(scope="session")
 def answers(store):
     """The API's answers over the shared store, one request at a time (no micro-batching)."""
-    from archdemo.answers import Answers
+    from archdemo.serving.answers import Answers
 
     return Answers(store)
 
@@ -96,11 +96,7 @@ def app_url():
         proc.kill()
         raise RuntimeError("app did not start within 120 s")
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_process(proc)
     log.close()
 
 

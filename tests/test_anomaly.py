@@ -8,18 +8,19 @@ look like zeros). These tests check the machinery on clear cases.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from archdemo import anomaly
-from archdemo import digits as D
 from archdemo.errors import InputError
-from archdemo.non_digits import fonts, letter, non_digits, stroke
+from archdemo.paths import CALIBRATION_PATH, SAMPLE_DIGITS
+from archdemo.tasks import anomaly
+from archdemo.tasks import digits as D
+from archdemo.tools import calibration
+from archdemo.tools.non_digits import fonts, letter, non_digits, stroke
 
-DIGITS = Path(anomaly.__file__).resolve().parent / "assets" / "digits"  # MNIST test digits
+DIGITS = SAMPLE_DIGITS  # MNIST test digits
 
 
 def sample(d: int) -> np.ndarray:
@@ -38,9 +39,9 @@ def test_calibration_file_loads_and_fits_the_bundled_weights(store):
     assert cal.fingerprint == anomaly.model_fingerprint(store), (
         "the autoencoder's weights changed since the calibration was made: run python -m archdemo.anomaly"
     )
-    data = json.loads(anomaly.CALIBRATION_PATH.read_text())
+    data = json.loads(CALIBRATION_PATH.read_text())
     assert data["score"] == anomaly.SCORE and data["made_by"]["commit"] not in ("", "unknown")
-    assert anomaly.CALIBRATION_PATH.stat().st_size < 50_000
+    assert CALIBRATION_PATH.stat().st_size < 50_000
     assert 0.5 <= data["separation"]["roc_auc"] <= 1 and set(data["separation"]["variants"]) == set(anomaly.VARIANTS)
 
 
@@ -58,13 +59,13 @@ def test_roc_auc_counts_pairs_and_ties_like_brute_force():
     rng = np.random.default_rng(0)
     neg, pos = rng.integers(0, 20, 60).astype(float), rng.integers(5, 25, 40).astype(float)  # many ties
     pairs = (pos[:, None] > neg[None]).mean() + 0.5 * (pos[:, None] == neg[None]).mean()
-    assert anomaly.roc_auc(neg, pos) == pytest.approx(pairs)
-    assert anomaly.roc_auc(np.zeros(3), np.ones(3)) == 1.0 and anomaly.roc_auc(np.ones(3), np.zeros(3)) == 0.0
+    assert calibration.roc_auc(neg, pos) == pytest.approx(pairs)
+    assert calibration.roc_auc(np.zeros(3), np.ones(3)) == 1.0 and calibration.roc_auc(np.ones(3), np.zeros(3)) == 0.0
 
 
 def test_mnist_digits_score_low(store, data):
     """Training digits (never in the calibration): about as many are called unusual as test digits are."""
-    from archdemo.data import load_mnist
+    from archdemo.training.data import load_mnist
 
     images = load_mnist("train", data)[0][:500]
     p = np.array([anomaly.digit_anomaly(store, im).percentile for im in images])

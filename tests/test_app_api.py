@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-DIGITS = Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "digits"
+from archdemo.paths import SAMPLE_DIGITS
+
+DIGITS = SAMPLE_DIGITS
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,7 @@ def test_digit_anomaly(client, tmp_path):
 
     digit = client.predict(handle_file(str(DIGITS / "7.png")), api_name="/digit_anomaly")
     assert set(digit) == {"score", "percentile", "unusual"} and digit["unusual"] is False
-    from archdemo.non_digits import stroke
+    from archdemo.tools.non_digits import stroke
 
     path = tmp_path / "scribble.png"  # a zigzag scribbled across the page
     Image.fromarray(stroke(np.array([(40 + 25 * i, 60 if i % 2 else 220) for i in range(9)], float))).save(path)

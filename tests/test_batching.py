@@ -16,20 +16,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from archdemo.answers import Answers
 from archdemo.errors import InputError
-from archdemo.sentiment import read_sentence, sentiment_batch
+from archdemo.paths import SAMPLE_DIGITS
+from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
-from archdemo.store import ModelStore
+from archdemo.tasks.sentences import read_sentence, sentiment_batch
+from archdemo.weights.store import ModelStore
 
-DIGITS = Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "digits"
+DIGITS = SAMPLE_DIGITS
 TEXTS = [
     "An absolute delight from start to finish.",
     "Tedious, ugly and far too long.",
@@ -253,7 +253,7 @@ def test_sentiment_refuses_an_image_model(batched, answers, store):
 
 
 def test_micro_batcher_groups_concurrent_calls_and_survives_failures():
-    from archdemo.batching import MicroBatcher
+    from archdemo.runtime.batching import MicroBatcher
 
     def slow_double(xs):
         time.sleep(0.05)  # while one batch runs, the other callers queue up

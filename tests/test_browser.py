@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from archdemo.image_processing import from_pad, prepare_digit
+from archdemo.inputs.images import from_pad, prepare_digit
+from archdemo.paths import SAMPLE_DIGITS
+from archdemo.weights.registry import MODELS
 
 pytestmark = pytest.mark.browser
 
@@ -214,7 +215,7 @@ def test_autoencoder_tab_takes_a_drawing_and_an_upload(page, tmp_path):
     says = "(d) => new RegExp('clean digit as \\\\**' + d).test(document.querySelector('#ae-metrics').innerText)"
     page.wait_for_function(says, arg="1")
     upload = tmp_path / "three.png"
-    Image.open(Path(__file__).parent.parent / "archdemo" / "assets" / "digits" / "3.png").save(upload)
+    Image.open(SAMPLE_DIGITS / "3.png").save(upload)
     page.locator("#ae-upload input[type=file]").set_input_files(str(upload))
     wait_for_new_src(page, "#ae-clean", clean)
     page.wait_for_function(says, arg="3")
@@ -272,8 +273,8 @@ def test_compare_tab_measures_every_model_and_reads_with_three(page):
         "() => (document.querySelector('#compare-table').innerText.match(/ ms/g) || []).length === 7", timeout=90_000
     )
     table = page.locator("#compare-table").inner_text()
-    for model in ("CNN", "Autoencoder", "RNN", "Transformer", "Pretrained Transformer", "Char RNN", "Char GPT"):
-        assert model in table
+    for spec in MODELS.values():
+        assert spec.title in table
     for side in ("rnn", "transformer", "pretrained_transformer"):
         page.wait_for_function(f"() => /%/.test(document.querySelector('#compare-{side}').innerText)", timeout=20_000)
     page.wait_for_function("() => / of 60/.test(document.querySelector('#compare-negation').innerText)")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from archdemo.hub import WeightsSource, load_model, save_pretrained
+from archdemo.inputs.characters import decode, encode, split, vocabulary
 from archdemo.models import CharGPT, CharGPTConfig, CharRNN, CharRNNConfig
 from archdemo.models.char_lm import SHAKESPEARE_CHARS, CausalSelfAttention
-from archdemo.shakespeare import decode, encode, split, validation_loss, vocabulary, window_plan
+from archdemo.training.scoring import validation_loss, window_plan
+from archdemo.weights.hub import WeightsSource, load_model, save_pretrained
 
 V = len(SHAKESPEARE_CHARS)
 
@@ -187,7 +188,7 @@ def shakespeare(data):
 
 @pytest.mark.parametrize("name, most", [("char_gpt", 1.75), ("char_rnn", 1.8)])
 def test_bundled_weights_write_like_shakespeare(store, shakespeare, name, most):
-    """On the first 20,000 validation characters (the whole text is scored by archdemo.evaluate)."""
+    """On the first 20,000 validation characters (the whole text is scored by archdemo.tools.evaluate)."""
     model = store.get(name)
     assert model.config.vocab == vocabulary(shakespeare)
     _, val = split(shakespeare)

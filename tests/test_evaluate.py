@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from archdemo.evaluate import evaluate
-from archdemo.hub import BUNDLED_DIR
+from archdemo.tools.evaluate import evaluate
+from archdemo.weights.hub import BUNDLED_DIR
 
 pytestmark = pytest.mark.data
 

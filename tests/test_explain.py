@@ -14,9 +14,6 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from archdemo import digits as D
-from archdemo import plots as PL
-from archdemo.answers import Answers
 from archdemo.errors import InputError
 from archdemo.models import (
     DenoisingAutoencoder,
@@ -28,9 +25,13 @@ from archdemo.models import (
     SentimentTransformer,
     SentimentTransformerConfig,
 )
-from archdemo.sentiment import read_sentence
+from archdemo.plots import digits as PD
+from archdemo.plots import sentences as PL
+from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
-from archdemo.store import ModelStore
+from archdemo.tasks import digits as D
+from archdemo.tasks.sentences import read_sentence
+from archdemo.weights.store import ModelStore
 
 WORDS = "the a film movie is was good bad great awful not n't but and very plot actors , . it".split()
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", *WORDS]
@@ -225,14 +226,14 @@ def test_text_figures_draw_for_short_and_long_inputs(store, text):
 def test_image_figures_draw(store, pair):
     ins = D.read_digit(store, pair[0])
     for fig in (
-        PL.latent_code_bars(D.denoise_digit(store, pair[0], 0.5).code),
+        PD.latent_code_bars(D.denoise_digit(store, pair[0], 0.5).code),
         PL.accuracy_by_length_figure(
             ["1-10", "11-20", "21+"], {"RNN": [0.8, 0.7, 0.6], "Transformer": [0.9, 0.8, 0.7]}, [5, 6, 7]
         ),
     ):
         assert isinstance(fig, Figure)
         _draw(fig)
-    overlay = PL.cam_overlay(ins.digit, ins.cam)
+    overlay = PD.cam_overlay(ins.digit, ins.cam)
     assert overlay.shape == (196, 196, 3) and overlay.dtype == np.uint8
 
 
@@ -243,7 +244,7 @@ def test_no_figure_is_left_open_in_pyplot(store, pair):
     r = read_sentence(store, "rnn", SHORT)
     _draw(PL.belief_plot(r.tokens, r.belief, r.labels[1]))
     _draw(PL.hidden_state_heatmap(r.tokens, r.hidden))
-    _draw(PL.latent_code_bars(D.denoise_digit(store, pair[0], 0.5).code))
+    _draw(PD.latent_code_bars(D.denoise_digit(store, pair[0], 0.5).code))
     assert set(plt.get_fignums()) == before
 
 
@@ -255,7 +256,7 @@ def test_plot_inputs_are_checked():
     with pytest.raises(ValueError):
         PL.accuracy_by_length_figure(["short", "long"], {"RNN": [0.9]}, [1, 2])
     with pytest.raises(ValueError):
-        PL.cam_overlay(np.zeros((28, 28)), np.zeros((7, 7)))
+        PD.cam_overlay(np.zeros((28, 28)), np.zeros((7, 7)))
 
 
 def test_highlight_spans_are_token_score_pairs_in_unit_range(store):
@@ -278,5 +279,5 @@ def test_feature_maps_mosaic_has_one_row_per_stage():
     store._models["cnn"] = DigitCNN(DigitCNNConfig()).eval()
     digit = np.zeros((28, 28), np.float32)
     digit[5:23, 12:16] = 1.0
-    mosaic = PL.feature_maps_mosaic(D.read_digit(store, digit), per_stage=8, cell=56, gap=4)
+    mosaic = PD.feature_maps_mosaic(D.read_digit(store, digit), per_stage=8, cell=56, gap=4)
     assert mosaic.shape == (3 * 60 - 4, 8 * 60 - 4) and mosaic.dtype == np.uint8

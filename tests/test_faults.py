@@ -18,14 +18,16 @@ import torch
 from hub_standin import HubStandin, use_standin
 from PIL import Image
 
-from archdemo import digits, registry
-from archdemo.answers import Answers
 from archdemo.device import pick_device
-from archdemo.hub import BUNDLED_DIR, WeightsError
+from archdemo.paths import SAMPLE_DIGITS
+from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
-from archdemo.store import ModelStore
+from archdemo.tasks import digits
+from archdemo.weights import registry
+from archdemo.weights.hub import BUNDLED_DIR, WeightsError
+from archdemo.weights.store import ModelStore
 
-DIGITS = Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "digits"
+DIGITS = SAMPLE_DIGITS
 PINNED = "0" * 40  # a pinned commit that is not in any cache, so the store must ask the Hub
 
 
@@ -61,7 +63,7 @@ def hub_weights(monkeypatch) -> Settings:
 
 def assert_falls_back_to_bundled(settings: Settings, caplog) -> None:
     store = ModelStore(settings)
-    with caplog.at_level(logging.WARNING, logger="archdemo.store"):
+    with caplog.at_level(logging.WARNING, logger="archdemo.weights.store"):
         answer = Answers(store).classify_digit(seven())
     assert answer["label"] == "7"
     assert "fallback" in store.loaded_from()["cnn"] and str(BUNDLED_DIR / "cnn") in store.loaded_from()["cnn"]

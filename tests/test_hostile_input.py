@@ -30,19 +30,19 @@ import pytest
 import torch
 from PIL import Image
 
-from archdemo import anomaly as A
-from archdemo import digits as D
-from archdemo import image_processing
-from archdemo.answers import Answers
 from archdemo.errors import InputError
-from archdemo.hub import WeightsError, load_config
-from archdemo.image_processing import load_image_file
-from archdemo.registry import MODELS, TEXT_MODELS
-from archdemo.sentiment import SentimentReading, read_sentence
+from archdemo.inputs.images import load_image_file
+from archdemo.paths import SAMPLE_DIGITS
+from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
-from archdemo.store import ModelStore
+from archdemo.tasks import anomaly as A
+from archdemo.tasks import digits as D
+from archdemo.tasks.sentences import SentimentReading, read_sentence
+from archdemo.weights.hub import WeightsError, load_config
+from archdemo.weights.registry import MODELS, TEXT_MODELS
+from archdemo.weights.store import ModelStore
 
-DIGITS = Path(image_processing.__file__).resolve().parent / "assets" / "digits"  # MNIST test digits, white on black
+DIGITS = SAMPLE_DIGITS  # MNIST test digits, white on black
 GOOD_TEXT = "A wonderful, moving and beautifully acted film."
 
 

@@ -1,4 +1,4 @@
-"""archdemo.hub against a local Hub stand-in (tests/hub_standin.py): downloads, cache, pinning, errors.
+"""archdemo.weights.hub against a local Hub stand-in (tests/hub_standin.py): downloads, cache, pinning, errors.
 
 No test reaches the network: huggingface_hub is pointed at a server on 127.0.0.1 with a private cache per test.
 """
@@ -15,8 +15,8 @@ import pytest
 import torch
 from hub_standin import HubStandin, set_offline, use_standin
 
-from archdemo.hub import WeightsError, load_model, parse_source, save_pretrained
 from archdemo.models import DenoisingAutoencoder, DenoisingAutoencoderConfig, DigitCNN, DigitCNNConfig
+from archdemo.weights.hub import WeightsError, load_model, parse_source, save_pretrained
 
 REPO = "archdemo-test/digit-cnn"
 HF_HUB_MAJOR = int(huggingface_hub.__version__.split(".")[0])
@@ -132,7 +132,7 @@ def test_source_from_environment_variable(hub, tmp_path, monkeypatch):
     sha = publish(hub, original, tmp_path)
     monkeypatch.setenv("ARCHDEMO_CNN_WEIGHTS", f"hub:{REPO}@{sha}")
     from archdemo.settings import Settings
-    from archdemo.store import ModelStore
+    from archdemo.weights.store import ModelStore
 
     store = ModelStore(Settings.from_env(device="cpu"))  # app.py's way: the variable is read once, here
     assert torch.equal(outputs(store.get("cnn")), outputs(original))
@@ -254,14 +254,14 @@ def test_app_falls_back_to_bundled_weights_when_the_hub_fails(hub, tmp_path, mon
     """weights=hub with an unreachable Hub: the store serves the bundled model and says so."""
     from dataclasses import replace
 
-    from archdemo import registry
     from archdemo.settings import Settings
-    from archdemo.store import ModelStore
+    from archdemo.weights import registry
+    from archdemo.weights.store import ModelStore
 
     monkeypatch.setitem(registry.MODELS, "cnn", replace(registry.MODELS["cnn"], revision="0" * 40))
     hub.stop()
     store = ModelStore(Settings(device="cpu", weights="hub"))
-    with caplog.at_level("WARNING", logger="archdemo.store"):
+    with caplog.at_level("WARNING", logger="archdemo.weights.store"):
         model = store.get("cnn")
     assert "falling back to the bundled weights" in caplog.text
     assert "fallback" in store.loaded_from()["cnn"]
@@ -270,7 +270,7 @@ def test_app_falls_back_to_bundled_weights_when_the_hub_fails(hub, tmp_path, mon
 
 def test_an_explicitly_chosen_repo_never_falls_back(hub, monkeypatch, no_sleep):
     from archdemo.settings import Settings
-    from archdemo.store import ModelStore
+    from archdemo.weights.store import ModelStore
 
     monkeypatch.setenv("ARCHDEMO_CNN_WEIGHTS", "hub:someone/missing-model@" + "1" * 40)
     settings = Settings.from_env()  # the variable is read once, here, as app.py does
@@ -281,8 +281,8 @@ def test_an_explicitly_chosen_repo_never_falls_back(hub, monkeypatch, no_sleep):
 
 def test_publish_pushes_one_repo_per_model_and_reports_commits(tmp_path, monkeypatch, capsys):
     """The publish command against a recording stand-in for HfApi (uploads need a real Hub account)."""
-    from archdemo import hub as hub_module
-    from archdemo import publish
+    from archdemo.tools import publish
+    from archdemo.weights import hub as hub_module
 
     for name in ("cnn", "rnn"):
         folder = tmp_path / name

@@ -15,15 +15,17 @@ import torch
 from hub_standin import HubStandin, use_standin
 from PIL import Image
 
-from archdemo import digits, plots
-from archdemo.answers import Answers
-from archdemo.hub import BUNDLED_DIR, WeightsError, load_model, save_pretrained
 from archdemo.models import DigitCNN, DigitCNNConfig
-from archdemo.sentiment import read_sentence
+from archdemo.paths import SAMPLE_DIGITS
+from archdemo.plots import sentences as plots
+from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
-from archdemo.store import ModelStore
+from archdemo.tasks import digits
+from archdemo.tasks.sentences import read_sentence
+from archdemo.weights.hub import BUNDLED_DIR, WeightsError, load_model, save_pretrained
+from archdemo.weights.store import ModelStore
 
-SEVEN = np.asarray(Image.open(Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "digits" / "7.png"))
+SEVEN = np.asarray(Image.open(SAMPLE_DIGITS / "7.png"))
 
 
 @pytest.fixture

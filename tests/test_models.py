@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from archdemo.hub import load_model, save_pretrained
 from archdemo.models.transformer import SelfAttention
-from archdemo.registry import MODELS
+from archdemo.weights.hub import load_model, save_pretrained
+from archdemo.weights.registry import MODELS
 
 
 def example_input(name: str, model: torch.nn.Module) -> tuple:
@@ -69,7 +69,7 @@ def test_builds_and_runs_without_nans(name):
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_save_load_round_trip_is_exact(name, tmp_path):
-    from archdemo.hub import WeightsSource
+    from archdemo.weights.hub import WeightsSource
 
     model = small(name)
     x = example_input(name, model)
@@ -81,7 +81,7 @@ def test_save_load_round_trip_is_exact(name, tmp_path):
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_bundled_weights_load_strictly_and_are_small(name):
-    from archdemo.hub import BUNDLED_DIR
+    from archdemo.weights.hub import BUNDLED_DIR
 
     model = load_model(name)
     assert not model.training

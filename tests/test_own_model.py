@@ -17,9 +17,7 @@ import torch
 from hub_standin import HubStandin, use_standin
 from PIL import Image
 
-from archdemo import digits
-from archdemo.hub import WeightsError, save_pretrained, user_source
-from archdemo.image_processing import prepare_digit
+from archdemo.inputs.images import prepare_digit
 from archdemo.models import (
     DenoisingAutoencoder,
     DenoisingAutoencoderConfig,
@@ -28,11 +26,14 @@ from archdemo.models import (
     SentimentTransformer,
     SentimentTransformerConfig,
 )
-from archdemo.sentiment import read_sentence
+from archdemo.paths import SAMPLE_DIGITS
 from archdemo.settings import Settings
-from archdemo.store import ModelStore
+from archdemo.tasks import digits
+from archdemo.tasks.sentences import read_sentence
+from archdemo.weights.hub import WeightsError, save_pretrained, user_source
+from archdemo.weights.store import ModelStore
 
-DIGITS = Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "digits"
+DIGITS = SAMPLE_DIGITS
 
 
 @pytest.fixture

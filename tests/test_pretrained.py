@@ -13,11 +13,11 @@ import pytest
 import torch
 from hub_standin import HubStandin, set_offline, use_standin
 
-from archdemo import base_weights
-from archdemo.base_weights import BaseModelError, base_file, load_base_weights, load_tokenizer, local_copy
-from archdemo.hub import BUNDLED_DIR, WeightsSource, load_model, save_pretrained
 from archdemo.models.bert import PretrainedSentimentTransformer, PretrainedSentimentTransformerConfig
 from archdemo.training.finetune import build, detokenize
+from archdemo.weights import base as base_weights
+from archdemo.weights.base import BaseModelError, base_file, load_base_weights, load_tokenizer, local_copy
+from archdemo.weights.hub import BUNDLED_DIR, WeightsSource, load_model, save_pretrained
 
 CONFIG = PretrainedSentimentTransformerConfig()
 LOCAL = local_copy(CONFIG.base_repo)
@@ -94,7 +94,7 @@ def test_without_the_hub_and_an_empty_cache_the_verified_local_copy_is_used(hub,
         set_offline(monkeypatch)
     else:
         hub.stop()
-    with caplog.at_level(logging.INFO, logger="archdemo.base_weights"):
+    with caplog.at_level(logging.INFO, logger="archdemo.weights.base"):
         path = base_file(CONFIG, "model.safetensors")
     assert path == LOCAL / "model.safetensors"
     assert "from the local copy" in caplog.text
@@ -149,7 +149,7 @@ def test_sst2_text_is_brought_to_the_form_people_type():
 @pytest.mark.skipif(not (BUNDLED_DIR / "pretrained_transformer" / "config.json").is_file(), reason="not trained")
 @pytest.mark.parametrize("text", ["It's not bad, I'd say!", "it 's not bad , i 'd say !", "Not bad at all."])
 def test_the_bundled_model_reads_not_bad_as_positive(store, text):
-    from archdemo.sentiment import read_sentence
+    from archdemo.tasks.sentences import read_sentence
 
     r = read_sentence(store, "pretrained_transformer", text)
     assert r.answer["label"] == "positive", r.answer

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from archdemo import image_processing as P
-from archdemo import text_processing as T
 from archdemo.errors import InputError
+from archdemo.inputs import images as P
+from archdemo.inputs import words as T
+from archdemo.paths import SAMPLE_DIGITS
 
 
 def stroke_image(h: int, w: int, background: float, ink: float) -> np.ndarray:
@@ -45,7 +46,7 @@ def test_polarity_and_transparency_give_the_same_digit():
 
 
 def test_mnist_digit_survives_preprocessing_nearly_unchanged():
-    digit = np.asarray(Image.open(P.__file__.replace("image_processing.py", "assets/digits/3.png")))
+    digit = np.asarray(Image.open(SAMPLE_DIGITS / "3.png"))
     out = P.prepare_digit(digit)
     assert np.abs(out - digit / 255.0).mean() < 0.08
 

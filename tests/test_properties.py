@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from archdemo import image_processing as IP
-from archdemo import text_processing as TP
 from archdemo.errors import InputError
-from archdemo.hub import WeightsError, load_config
-from archdemo.registry import get_spec
+from archdemo.inputs import images as IP
+from archdemo.inputs import words as TP
+from archdemo.weights.hub import WeightsError, load_config
+from archdemo.weights.registry import get_spec
 
 SEARCH = settings(
     max_examples=150, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]

@@ -27,7 +27,8 @@ import pytest
 from conftest import ROOT, free_port
 from test_browser import open_tab
 
-from bench.common import DIGITS, api_client, die_with_parent
+from archdemo.deploy.processes import die_with_parent, stop_process
+from bench.common import DIGITS, api_client
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 LOG_LINE = re.compile(  # archdemo/replicas.py's log_format
@@ -81,19 +82,14 @@ def served(tmp_path_factory) -> Served:
             pytest.fail(f"replicas did not start:\n{served.supervisor_log()[-3000:]}")
         time.sleep(0.3)
     yield served
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    stop_process(proc, timeout=30)  # the supervisor stops nginx and each replica in turn
     log.close()
 
 
 def test_nginx_accepts_its_configuration(tmp_path):
     if not Path(NGINX).exists():
         pytest.skip("nginx is not installed (tests/run.sh installs it: apt-get install nginx)")
-    from archdemo.nginx import nginx_conf
+    from archdemo.deploy.nginx import nginx_conf
 
     conf = tmp_path / "nginx.conf"
     conf.write_text(nginx_conf(tmp_path, "127.0.0.1", free_port(), [free_port(), free_port()]))

@@ -87,7 +87,7 @@ def test_no_pickle_no_remote_code_anywhere():
 
 
 def test_hub_revisions_are_pinned_and_dependencies_bounded():
-    from archdemo.registry import MODELS
+    from archdemo.weights.registry import MODELS
 
     for spec in MODELS.values():
         assert spec.revision is None or re.fullmatch(r"[0-9a-f]{40}", spec.revision), spec

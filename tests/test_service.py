@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from archdemo import digits
 from archdemo.errors import InputError
-from archdemo.hub import BUNDLED_DIR
-from archdemo.sentiment import read_sentence
+from archdemo.tasks import digits
+from archdemo.tasks.sentences import read_sentence
+from archdemo.weights.hub import BUNDLED_DIR
+from archdemo.weights.registry import MODELS
 
 DIGITS = sorted((BUNDLED_DIR.parent / "archdemo" / "assets" / "digits").glob("*.png"))
 
@@ -79,19 +80,11 @@ def test_bad_input_raises_input_error(store, answers, call):
 
 
 def test_compare_table_measures_once_per_minute(store):
-    from archdemo.ui.compare_facts import ModelTable
+    from archdemo.ui.model_table import ModelTable
 
     table = ModelTable(store)
     first = table.rows()
-    assert [row[0] for row in first] == [
-        "CNN",
-        "Autoencoder",
-        "RNN",
-        "Transformer",
-        "Pretrained Transformer",
-        "Char RNN",
-        "Char GPT",
-    ]
+    assert [row[0] for row in first] == [spec.title for spec in MODELS.values()]
     assert all("nats/char validation loss" in row[4] for row in first[-2:])  # the character models' number
     assert all(row[5].endswith(" ms") for row in first)
     assert "99.65%" in first[0][4]  # the quality column quotes archdemo/assets/metrics.json

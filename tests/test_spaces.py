@@ -71,8 +71,9 @@ def test_importing_the_app_loads_no_model_and_touches_no_network():
 
     code = (
         "import sys, socket; socket.socket.connect = lambda *a: (_ for _ in ()).throw(OSError('network'));"
-        "sys.path.insert(0, '.'); import app, archdemo.hub as h;"
-        "import archdemo.store, archdemo.digits, archdemo.sentiment; print('ok', 'model' not in [k for k in vars(app)])"
+        "sys.path.insert(0, '.'); import app, archdemo.weights.hub as h;"
+        "import archdemo.weights.store, archdemo.tasks.digits, archdemo.tasks.sentences;"
+        "print('ok', 'model' not in [k for k in vars(app)])"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.startswith("ok"), out.stderr[-2000:]

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from archdemo.sentiment import read_sentence
+from archdemo.tasks.sentences import read_sentence
 from archdemo.ui.cnn import examples as cnn_examples
-from archdemo.ui.text import EXAMPLES, wrong_note
+from archdemo.ui.sentences import EXAMPLES, wrong_note
 
 
 @pytest.mark.parametrize("name", ["rnn", "transformer"])

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from archdemo import plots_writing
 from archdemo.errors import InputError
+from archdemo.inputs.characters import encode
 from archdemo.models.char_lm import SHAKESPEARE_CHARS
-from archdemo.shakespeare import encode
-from archdemo.writing import MAX_LENGTH, TOP_K, check_prompt, check_settings, generate, training_record, write
+from archdemo.plots import writing as plots_writing
+from archdemo.tasks.writing import MAX_LENGTH, TOP_K, check_prompt, check_settings, generate, training_record, write
 
 PROMPT = "ROMEO:\nWhat light"
 

@@ -22,12 +22,12 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archdemo.answers import Answers  # noqa: E402
-from archdemo.image_processing import prepare_digit, to_pad  # noqa: E402
-from archdemo.registry import MODELS  # noqa: E402
+from archdemo.inputs.images import prepare_digit, to_pad  # noqa: E402
+from archdemo.serving.answers import Answers  # noqa: E402
 from archdemo.settings import Settings  # noqa: E402
-from archdemo.store import ModelStore  # noqa: E402
 from archdemo.ui import build  # noqa: E402
+from archdemo.weights.registry import MODELS  # noqa: E402
+from archdemo.weights.store import ModelStore  # noqa: E402
 
 DIGIT = ROOT / "archdemo" / "assets" / "digits" / "7.png"
 outside: list[str] = []

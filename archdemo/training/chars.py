@@ -23,9 +23,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from archdemo.data import load_tinyshakespeare
+from archdemo.inputs.characters import encode, split, vocabulary
 from archdemo.models import CharGPT, CharGPTConfig, CharRNN, CharRNNConfig
-from archdemo.shakespeare import CURVE_NAME, encode, split, validation_loss, vocabulary
+from archdemo.paths import CURVE_NAME
+from archdemo.training.data import load_tinyshakespeare
+from archdemo.training.loop import Run
+from archdemo.training.scoring import validation_loss
 from archdemo.training.timed import TimedConfig, fit_timed
 
 __all__ = ["CURVE_NAME", "RECIPES", "train_chars"]
@@ -186,3 +189,7 @@ def train_chars(
         "wall_seconds": round(time.perf_counter() - wall, 1),
     }
     return model, record
+
+
+def chars_recipe(run: Run) -> tuple[nn.Module, dict]:
+    return train_chars(run.name, run.data_dir, run.device, seed=run.seed, max_steps=run.steps)

@@ -3,7 +3,7 @@
     python -m archdemo.train pretrained_transformer --data-dir ../shared/data
 
 The base comes from the Hub at the pinned revision (or its verified local copy, see
-``archdemo.base_weights``). Only LoRA updates, layer norms and the head train; only they are saved.
+``archdemo.weights.base``). Only LoRA updates, layer norms and the head train; only they are saved.
 SST-2 is lower-cased and split like a treebank ("it 's not bad , i 'd say !") while visitors type
 "It's not bad, I'd say!", so every phrase is shown in one of the two forms, chosen at random each epoch.
 """
@@ -17,11 +17,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from archdemo.base_weights import load_base_weights, load_tokenizer
-from archdemo.data import load_sst2
 from archdemo.models.bert import PretrainedSentimentTransformer, PretrainedSentimentTransformerConfig
-from archdemo.training.loop import TrainConfig, fit, seed_everything
+from archdemo.training.data import load_sst2
+from archdemo.training.loop import Run, TrainConfig, fit, seed_everything
 from archdemo.training.text import pad_batch
+from archdemo.weights.base import load_base_weights, load_tokenizer
 
 _JOIN = [
     (re.compile(r" (n't|'s|'re|'ve|'ll|'d|'m)\b"), r"\1"),  # do n't -> don't, it 's -> it's, ca n't -> can't
@@ -105,3 +105,9 @@ def train_pretrained(
     steps = sum(math.ceil(len(range(i, min(i + bs * 50, len(texts)))) / bs) for i in range(0, len(texts), bs * 50))
     cfg = TrainConfig(epochs=epochs or 2, lr=1e-3, weight_decay=0.01, seed=seed)  # the bundled run: 2 epochs
     return fit(model, batches, steps, loss_fn, cfg, "pretrained_transformer", report)
+
+
+def pretrained_recipe(run: Run) -> tuple[PretrainedSentimentTransformer, None]:
+    # Saved after every epoch too, so a long CPU run that is stopped still leaves its best-so-far.
+    keep = (lambda m, epoch: run.checkpoint(m)) if run.checkpoint else None
+    return train_pretrained(run.data_dir, run.device, epochs=run.epochs, seed=run.seed, on_epoch=keep), None

@@ -9,10 +9,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from archdemo.data import load_mnist
-from archdemo.image_processing import NOISE_KINDS, add_noise
+from archdemo.inputs.images import NOISE_KINDS, add_noise
 from archdemo.models import DenoisingAutoencoder, DenoisingAutoencoderConfig, DigitCNN, DigitCNNConfig
-from archdemo.training.loop import TrainConfig, fit, seed_everything
+from archdemo.training.data import load_mnist
+from archdemo.training.loop import Run, TrainConfig, fit, seed_everything
 
 
 def random_affine(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -107,3 +107,11 @@ def train_autoencoder(
 
     cfg = TrainConfig(epochs=epochs, lr=2e-3, weight_decay=1e-5, seed=seed)
     return fit(model, batches, math.ceil(len(images) / bs), loss_fn, cfg, "autoencoder", report)
+
+
+def cnn_recipe(run: Run) -> tuple[DigitCNN, None]:
+    return train_cnn(run.data_dir, run.device, seed=run.seed, **run.overrides(epochs="epochs")), None
+
+
+def autoencoder_recipe(run: Run) -> tuple[DenoisingAutoencoder, None]:
+    return train_autoencoder(run.data_dir, run.device, seed=run.seed, **run.overrides(epochs="epochs")), None

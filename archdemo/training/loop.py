@@ -18,6 +18,24 @@ from torch import nn
 from tqdm.auto import tqdm
 
 
+@dataclass(frozen=True)
+class Run:
+    """What one ``python -m archdemo.train NAME`` asks of a recipe: every recipe is ``fn(run) -> (model, record)``,
+    the record being what the training measured (or None), written beside the weights and quoted by the card."""
+
+    name: str  # the registry name of the model to train
+    data_dir: str | None  # MNIST/raw, SST-2/, tinyshakespeare/ (None: download)
+    device: torch.device
+    seed: int = 0
+    epochs: int | None = None  # None: the recipe's own
+    steps: int | None = None  # the step-counted recipes (character models): None: the recipe's own
+    checkpoint: Callable[[nn.Module], None] | None = None  # long recipes save their best-so-far model with it
+
+    def overrides(self, **names: str) -> dict:
+        """The recipe's keyword arguments for what was asked, e.g. ``overrides(epochs="epochs")``."""
+        return {kw: getattr(self, field) for kw, field in names.items() if getattr(self, field) is not None}
+
+
 @dataclass
 class TrainConfig:
     epochs: int = 5

@@ -1,6 +1,6 @@
 """Recipes for the two SST-2 models: SentimentRNN and SentimentTransformer, on identical data.
 
-Both use the same tokenizer (archdemo.text_processing.tokenize), the same vocabulary and the same
+Both use the same tokenizer (archdemo.inputs.words.tokenize), the same vocabulary and the same
 GloVe 6B-50d starting vectors, so their difference on the Compare tab is the architecture's.
 """
 
@@ -15,13 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from archdemo.data import load_sst2
+from archdemo.inputs.words import tokenize
 from archdemo.models import SentimentRNN, SentimentRNNConfig, SentimentTransformer, SentimentTransformerConfig
-from archdemo.registry import word_tokenizer
-from archdemo.text_processing import tokenize
-from archdemo.training.loop import TrainConfig, fit, seed_everything
+from archdemo.training.data import load_sst2
+from archdemo.training.loop import Run, TrainConfig, fit, seed_everything
+from archdemo.weights.registry import word_tokenizer
 
-log = logging.getLogger("archdemo.train")
+log = logging.getLogger("archdemo.training.cli")
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[MASK]"]  # [MASK] is used only while pretraining the Transformer
 VOCAB_SIZE = 20_000  # SST-2 training words first, then the most frequent other GloVe words
 
@@ -192,3 +192,7 @@ def train_text(
     steps = sum(math.ceil(len(range(i, min(i + bs * 50, len(rows)))) / bs) for i in range(0, len(rows), bs * 50))
     scale = {"embedding": embedding_lr_scale} if embedding_lr_scale != 1.0 else None
     return fit(model, batches, steps, loss_fn, cfg, name, report, lr_scale=scale)
+
+
+def text_recipe(run: Run) -> tuple[SentimentRNN | SentimentTransformer, None]:
+    return train_text(run.name, run.data_dir, run.device, epochs=run.epochs, seed=run.seed), None

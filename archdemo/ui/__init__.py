@@ -1,22 +1,23 @@
 """The Gradio UI: one module per tab. ``build(store, answers)`` returns the whole app as a gr.Blocks.
 
-The tabs call the task functions (``archdemo.digits``, ``archdemo.sentiment``) with the model store,
-the API calls ``archdemo.answers``; no model code lives here. Data flows app -> ui -> tasks -> models.
+The tabs call the task functions (``archdemo.tasks``) with the model store, the API calls
+``archdemo.serving.answers``; no model code lives here. Data flows app -> ui -> serving -> tasks -> models.
 """
 
 from __future__ import annotations
 
 import gradio as gr
 
-from archdemo.answers import Answers
+from archdemo.serving.answers import Answers
 from archdemo.settings import SESSION_CAPACITY
-from archdemo.store import ModelStore
 from archdemo.ui.api import api_endpoints
 from archdemo.ui.autoencoder import autoencoder_tab
 from archdemo.ui.cnn import cnn_tab
 from archdemo.ui.compare import compare_tab
-from archdemo.ui.text import text_tab
+from archdemo.ui.rnn import rnn_tab
+from archdemo.ui.transformer import transformer_tab
 from archdemo.ui.write import write_tab
+from archdemo.weights.store import ModelStore
 
 CSS = """
 .pixelated img { image-rendering: pixelated; }
@@ -48,9 +49,9 @@ def build(store: ModelStore, answers: Answers, api_concurrency: int | None = Non
             with gr.Tab("Autoencoder", id="autoencoder"):
                 autoencoder_tab(store, demo)
             with gr.Tab("RNN", id="rnn"):
-                text_tab(store, "rnn")
+                rnn_tab(store)
             with gr.Tab("Transformer", id="transformer"):
-                text_tab(store, "transformer")
+                transformer_tab(store)
             with gr.Tab("Write", id="write"):
                 write_tab(store)
             with gr.Tab("Compare", id="compare") as compare:

@@ -7,14 +7,15 @@ from collections.abc import Callable
 import gradio as gr
 import numpy as np
 
-from archdemo.answers import Answers
 from archdemo.errors import InputError
-from archdemo.image_processing import load_image_file
-from archdemo.text_processing import MAX_TEXT_CHARS
+from archdemo.inputs.images import load_image_file
+from archdemo.inputs.words import MAX_TEXT_CHARS
+from archdemo.serving.answers import Answers
+from archdemo.tasks.writing import MAX_LENGTH, MAX_PROMPT_CHARS, MAX_TEMPERATURE, MIN_TEMPERATURE
+from archdemo.tasks.writing import generate as generate_text
 from archdemo.ui.errors import user_errors
 from archdemo.ui.pictures import image_file
-from archdemo.writing import MAX_LENGTH, MAX_PROMPT_CHARS, MAX_TEMPERATURE, MIN_TEMPERATURE
-from archdemo.writing import generate as generate_text
+from archdemo.weights.registry import CHAR_MODELS, TEXT_MODELS, get_spec
 
 
 def _load(path: str | None):
@@ -80,13 +81,14 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
         """
         return answers.digit_anomaly(_load(image))
 
-    def writing_endpoint(name: str, title: str) -> Callable:
+    def writing_endpoint(name: str) -> Callable:
         @user_errors
         def generate(prompt: str, length: float, temperature: float, seed: float) -> str:
             return generate_text(answers.store, name, prompt, length, temperature, seed)
 
         generate.__name__ = f"generate_{name.removeprefix('char_')}"
-        generate.__doc__ = f"""Continue a text in the style of Shakespeare with the {title}, one character at a time.
+        generate.__doc__ = f"""Continue a text in the style of Shakespeare, one character at a time, with the
+        {get_spec(name).about}.
 
         Args:
             prompt: the start of the text, 1 to {MAX_PROMPT_CHARS} characters, using only the characters of tiny
@@ -99,13 +101,13 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
         """
         return generate
 
-    def sentiment_endpoint(name: str, title: str) -> Callable:
+    def sentiment_endpoint(name: str) -> Callable:
         @user_errors
         def sentiment(text: str) -> dict:
             return answers.sentiment(name, text)
 
         sentiment.__name__ = f"{name}_sentiment"
-        sentiment.__doc__ = f"""Classify the sentiment of an English sentence with the {title}.
+        sentiment.__doc__ = f"""Classify the sentiment of an English sentence with the {get_spec(name).about}.
 
         Args:
             text: the sentence, at most {MAX_TEXT_CHARS:,} characters; text past the model's
@@ -115,7 +117,7 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
         """
         return sentiment
 
-    # Concurrent requests each preprocess on their own thread; the micro-batchers (archdemo.answers) then
+    # Concurrent requests each preprocess on their own thread; the micro-batchers (archdemo.serving.answers) then
     # share one forward pass per model among them (archdemo/batching.py).
     limits = {"concurrency_limit": concurrency, "concurrency_id": "api"} if concurrency else {}
     trigger.click(classify_digit, image_in, json_out, api_name="classify_digit", **limits)
@@ -124,13 +126,8 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
     )
     trigger.click(digit_anomaly, image_in, json_out, api_name="digit_anomaly", **limits)
     writing_inputs = [prompt_in, length_in, temperature_in, seed_in]
-    for name, title in {"char_rnn": "character-level LSTM", "char_gpt": "character-level GPT"}.items():
+    for name in CHAR_MODELS:
         api_name = f"generate_{name.removeprefix('char_')}"
-        trigger.click(writing_endpoint(name, title), writing_inputs, text_out, api_name=api_name, **limits)
-    readers = {
-        "rnn": "LSTM",
-        "transformer": "Transformer trained here from scratch",
-        "pretrained_transformer": "pretrained Transformer (MiniLM-L6, fine-tuned here with LoRA)",
-    }
-    for name, title in readers.items():
-        trigger.click(sentiment_endpoint(name, title), text_in, json_out, api_name=f"{name}_sentiment", **limits)
+        trigger.click(writing_endpoint(name), writing_inputs, text_out, api_name=api_name, **limits)
+    for name in TEXT_MODELS:
+        trigger.click(sentiment_endpoint(name), text_in, json_out, api_name=f"{name}_sentiment", **limits)

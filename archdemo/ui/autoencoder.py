@@ -8,17 +8,19 @@ import gradio as gr
 import numpy as np
 
 import archdemo.models.autoencoder
-from archdemo import digits, plots
-from archdemo.image_processing import from_pad, prepare_digit, to_pad
-from archdemo.store import ModelStore
+from archdemo.inputs.images import from_pad, prepare_digit, to_pad
+from archdemo.paths import HARD_DIGITS, SAMPLE_DIGITS
+from archdemo.plots import digits as plots
+from archdemo.tasks import digits
 from archdemo.ui.errors import user_errors
 from archdemo.ui.layout import LIVE, about, source_code
 from archdemo.ui.meter import anomaly_meter, meter_html
 from archdemo.ui.own_model import own_model_picker
 from archdemo.ui.pad import drawing_pad
-from archdemo.ui.pictures import enlarge, image_file
+from archdemo.ui.pictures import image_file, image_files
+from archdemo.weights.store import ModelStore
 
-DIGITS = sorted((Path(__file__).resolve().parent.parent / "assets" / "digits").glob("*.png"))
+DIGITS = sorted(SAMPLE_DIGITS.glob("*.png"))
 NOISE_CHOICES = [("Gaussian", "gaussian"), ("Salt and pepper", "salt_pepper"), ("Blanked patch", "patch")]
 
 
@@ -59,7 +61,7 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
                 height=140,
                 elem_id="ae-upload",
             )
-            hard = sorted((DIGITS[0].parent.parent / "hard").glob("*.png"))
+            hard = sorted(HARD_DIGITS.glob("*.png"))
             gr.Examples(
                 [[to_pad(_sample(p))] for p in [*DIGITS, *hard]],
                 inputs=[source],
@@ -103,20 +105,12 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
             f"The CNN reads the clean digit as **{say[0]}**, the noisy one as **{say[1]}**, "
             f"the denoised one as **{say[2]}**."
         )
-        figure = plots.latent_code_bars(r.code)
-        return (
-            image_file(enlarge(r.clean), "clean"),
-            image_file(enlarge(r.noisy), "noisy"),
-            image_file(enlarge(r.denoised), "denoised"),
-            text,
-            figure,
-            meter_html(r.anomaly),
-        )
+        return (*image_files(plots.denoise_pictures(r)), text, plots.latent_code_bars(r.code), meter_html(r.anomaly))
 
     @user_errors
     def walk_between(a: str, b: str, n: float, own: str | None = None):
         frames = digits.latent_walk(store, _sample(int(a)), _sample(int(b)), int(n), own)
-        return image_file(enlarge(np.concatenate(list(frames), axis=1)), "walk")
+        return image_file(plots.walk_strip(frames), "walk")
 
     inputs, outputs = [source, kind, level, choice], [clean_img, noisy_img, out_img, metrics, code, meter]
     walk_inputs = [first, second, steps, choice]

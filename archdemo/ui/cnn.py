@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import anyio
 import gradio as gr
 
 import archdemo.models.cnn
-from archdemo import digits, plots
-from archdemo.answers import Answers
 from archdemo.errors import InputError
-from archdemo.image_processing import from_pad, prepare_digit, to_pad
-from archdemo.store import ModelStore
+from archdemo.inputs.images import from_pad, prepare_digit, to_pad
+from archdemo.paths import HARD_DIGITS, SAMPLE_DIGITS
+from archdemo.plots import digits as plots
+from archdemo.serving.answers import Answers
+from archdemo.tasks import digits
 from archdemo.ui.errors import as_user_error, user_errors
 from archdemo.ui.layout import LIVE, about, source_code
 from archdemo.ui.own_model import own_model_picker
 from archdemo.ui.pad import drawing_pad
-from archdemo.ui.pictures import enlarge, image_file
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+from archdemo.ui.pictures import image_files
+from archdemo.weights.store import ModelStore
 
 
 def examples() -> list[tuple[str, str]]:
     """Sample digits for the canvas: a few clear ones, and the MNIST test digits the CNN gets wrong."""
-    clear = [(str(ASSETS / "digits" / f"{d}.png"), f"a clear {d}") for d in (2, 5, 8)]
-    hard = [(str(p), p.stem.replace("_", " ")) for p in sorted((ASSETS / "hard").glob("*.png"))]
+    clear = [(str(SAMPLE_DIGITS / f"{d}.png"), f"a clear {d}") for d in (2, 5, 8)]
+    hard = [(str(p), p.stem.replace("_", " ")) for p in sorted(HARD_DIGITS.glob("*.png"))]
     return clear + hard
 
 
@@ -80,11 +78,7 @@ def cnn_tab(store: ModelStore, answers: Answers) -> None:
         if digit is None:
             return None, None, None  # an empty pad is not an error
         inside = digits.read_digit(store, digit, own)  # one guarded pass: CAM and every stage's maps
-        return (
-            image_file(enlarge(inside.digit), "seen"),
-            image_file(plots.cam_overlay(inside.digit, inside.cam), "cam"),
-            image_file(plots.feature_maps_mosaic(inside), "features"),
-        )
+        return tuple(image_files(plots.digit_pictures(inside)))
 
     outputs = [seen, cam, features]
     sketch.change(classify, [sketch, choice], outputs, **LIVE)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import gradio as gr
 
-from archdemo import plots
-from archdemo.sentiment import read_sentence
-from archdemo.store import ModelStore
-from archdemo.ui import compare_facts as facts
+from archdemo.models import SentimentRNN
+from archdemo.plots import sentences as plots
+from archdemo.tasks.sentences import read_sentence
+from archdemo.ui import model_table as facts
 from archdemo.ui.errors import user_errors
 from archdemo.ui.layout import LIVE
-from archdemo.ui.text import word_highlights
+from archdemo.ui.sentences import word_highlights
+from archdemo.weights.registry import TEXT_MODELS, get_spec
+from archdemo.weights.store import ModelStore
 
 WHEN = """
 #### Which to use when
@@ -38,22 +40,25 @@ def reader(title: str, name: str, tokens_label: str) -> tuple[gr.Label, gr.Highl
     return label, tokens
 
 
-READERS = [
-    ("rnn", "RNN (LSTM)", "RNN: how much each word moved it"),
-    ("transformer", "Transformer, from scratch", "From scratch: what the classifier attends to"),
-    ("pretrained_transformer", "Transformer, pretrained", "Pretrained: what the classifier attends to"),
-]
+READERS = TEXT_MODELS  # every sentence reader, in the registry's order
 HARD_HEADERS = ["reader", "negation", "contrast", "all"]
-PLOT_NAMES = {"rnn": "LSTM", "transformer": "Transformer, scratch", "pretrained_transformer": "Transformer, pretrained"}
+
+
+def tokens_label(name: str) -> str:
+    """What a reader's highlighted words mean: how far each moved an LSTM, or what a classifier attends to."""
+    short = get_spec(name).short
+    moved = issubclass(get_spec(name).model_cls, SentimentRNN)
+    return f"The {short}: " + ("how much each word moved it" if moved else "what the classifier attends to")
 
 
 def hard_sentence_rows(metrics: dict) -> list[list[str]]:
     """How each reader did on the project's own sentences with negation and contrast (from evaluate)."""
     found = metrics.get("negation_contrast") or {}
     rows = []
-    for name, title, _ in READERS:
+    for name in READERS:
         m = found.get(name)
         if m:
+            title = get_spec(name).title
             rows.append([title, *(f"{m[k]['right']} of {m[k]['n']}" for k in ("negation", "contrast", "all"))])
     return rows
 
@@ -65,7 +70,7 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         label="A sentence for all three text models", value="It's not bad, I'd say!", elem_id="compare-input"
     )
     with gr.Row():
-        columns = [reader(title, name, tokens_label) for name, title, tokens_label in READERS]
+        columns = [reader(get_spec(name).title, name, tokens_label(name)) for name in READERS]
     gr.Examples(
         [
             [s]
@@ -101,7 +106,7 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         if not (sentence or "").strip():
             return (None,) * (2 * len(READERS))
         out = []
-        for name, _, _ in READERS:  # each reader once: its verdict and its words highlighted
+        for name in READERS:  # each reader once: its verdict and its words highlighted
             r = read_sentence(store, name, sentence)
             out += [r.answer["probabilities"], word_highlights(r)]
         return tuple(out)
@@ -112,12 +117,7 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         lengths = metrics.get("by_length")
         figure = None
         if lengths:
-            short = {
-                "rnn": "LSTM",
-                "transformer": "Transformer, scratch",
-                "pretrained_transformer": "Transformer, pretrained",
-            }
-            shown = {short[name]: lengths[name] for name, _, _ in READERS if name in lengths}
+            shown = {get_spec(name).short: lengths[name] for name in READERS if name in lengths}
             figure = plots.accuracy_by_length_figure(lengths["buckets"], shown, lengths["counts"])
         return table_facts.rows(), figure, hard_sentence_rows(metrics)
 

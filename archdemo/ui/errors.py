@@ -11,7 +11,7 @@ from collections.abc import Callable
 import gradio as gr
 
 from archdemo.errors import InputError
-from archdemo.hub import WeightsError
+from archdemo.weights.hub import WeightsError
 
 log = logging.getLogger("archdemo.ui")
 

@@ -6,7 +6,7 @@ import math
 
 import gradio as gr
 
-from archdemo.anomaly import UNUSUAL_AT, AnomalyReading, load_calibration
+from archdemo.tasks.anomaly import UNUSUAL_AT, AnomalyReading, load_calibration
 
 DOUBTFUL_AT = 90.0  # percentile: from here the bar turns amber
 COLOURS = ((UNUSUAL_AT, "#c62828"), (DOUBTFUL_AT, "#f9a825"), (0.0, "#2e7d32"))  # red, amber, green

@@ -6,19 +6,20 @@ import logging
 
 import gradio as gr
 
-from archdemo.hub import USER_MAX_PARAMETERS, USER_MAX_WEIGHTS_BYTES, WeightsError
-from archdemo.registry import get_spec
-from archdemo.store import ModelStore
 from archdemo.ui.errors import public_message
+from archdemo.weights.hub import USER_MAX_PARAMETERS, USER_MAX_WEIGHTS_BYTES, WeightsError
+from archdemo.weights.registry import get_spec
+from archdemo.weights.store import ModelStore
 
 log = logging.getLogger("archdemo.ui")
 
 OWN_MODEL_DEFAULT = "Using archdemo's own model."
 
 
-def own_model_picker(store: ModelStore, name: str) -> tuple[gr.State, list]:
+def own_model_picker(store: ModelStore, name: str, replaces: str = "") -> tuple[gr.State, list]:
     """ "Use your own model": a Hub repo id (and revision) for this tab, for this visitor only.
 
+    ``replaces``: which of the tab's models the visitor's takes the place of, where the tab has several.
     Returns the visitor's choice (a ``gr.State``: the tasks take it as ``choice``) and the events that
     change it, so the tab can redraw with the new model.
     """
@@ -32,7 +33,7 @@ def own_model_picker(store: ModelStore, name: str) -> tuple[gr.State, list]:
             f"Train a {arch} of your own (`python -m archdemo.train {name}`, with other sizes if you like), "
             "push it with `python -m archdemo.publish`, and load it here: everything in this tab then runs "
             "on your model, for you only"
-            + (" (it takes the place of the reader trained from scratch)" if name == "transformer" else "")
+            + (f" (it takes the place of {replaces})" if replaces else "")
             + ". The repo needs `config.json` naming the architecture "
             f"`{arch}` and `model.safetensors`; nothing else in it is read or run. Limits: "
             f"{USER_MAX_PARAMETERS / 1e6:.0f} M parameters, {USER_MAX_WEIGHTS_BYTES / 2**20:.0f} MB of weights."

@@ -1,4 +1,4 @@
-"""Pictures out of the tabs: digits shown large, and output images as safe files."""
+"""Pictures out of the tabs as files in Gradio's cache, written so that no reader ever sees half a file."""
 
 from __future__ import annotations
 
@@ -11,14 +11,6 @@ from pathlib import Path
 import numpy as np
 from gradio.utils import get_upload_folder
 from PIL import Image
-
-DISPLAY = 196  # px: 28x28 digits are shown 7x larger, pixel for pixel
-
-
-def enlarge(img28: np.ndarray) -> np.ndarray:
-    """(28, 28) in [0, 1] -> (196, 196) uint8, nearest neighbour so each pixel stays a crisp square."""
-    k = DISPLAY // img28.shape[0]
-    return (np.kron(np.clip(img28, 0, 1), np.ones((k, k))) * 255).astype(np.uint8)
 
 
 def image_file(image: np.ndarray, name: str = "image") -> str:
@@ -52,3 +44,8 @@ def image_file(image: np.ndarray, name: str = "image") -> str:
         Path(staging).unlink(missing_ok=True)
         raise
     return str(path)
+
+
+def image_files(pictures: dict[str, np.ndarray]) -> list[str]:
+    """Several named pictures (as ``plots.digits`` makes them) -> their files, in the same order."""
+    return [image_file(image, name) for name, image in pictures.items()]

@@ -7,12 +7,9 @@ import time
 import gradio as gr
 
 import archdemo.models.char_lm
-import archdemo.writing
-from archdemo import plots_writing as plots
-from archdemo.store import ModelStore
-from archdemo.ui.errors import user_errors
-from archdemo.ui.layout import LIVE, about, source_code
-from archdemo.writing import (
+import archdemo.tasks.writing
+from archdemo.plots import writing as plots
+from archdemo.tasks.writing import (
     MAX_LENGTH,
     MAX_PROMPT_CHARS,
     MAX_TEMPERATURE,
@@ -23,8 +20,12 @@ from archdemo.writing import (
     training_record,
     write,
 )
+from archdemo.ui.errors import user_errors
+from archdemo.ui.layout import LIVE, about, source_code
+from archdemo.weights.registry import CHAR_MODELS, get_spec
+from archdemo.weights.store import ModelStore
 
-WRITERS = {"char_rnn": "LSTM", "char_gpt": "GPT"}  # model name -> its short name in this tab
+WRITERS = {name: get_spec(name).short for name in CHAR_MODELS}  # model name -> its short name in this tab
 PROMPTS = ["ROMEO:\n", "First Citizen:\nBefore we proceed any further, hear me speak.\n", "To be, or not to be", "KING"]
 ABOUT = (
     "Writing one character at a time: an RNN and a Transformer",
@@ -118,7 +119,7 @@ def write_tab(store: ModelStore) -> None:
                 for t, r in records.items()
             )
         )
-    source_code(archdemo.models.char_lm, archdemo.writing)
+    source_code(archdemo.models.char_lm, archdemo.tasks.writing)
 
     @user_errors
     def write_both(text: str, n: float, temp: float, seed_value: float):

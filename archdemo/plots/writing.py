@@ -1,6 +1,6 @@
 """Figures for the Write tab: how the two character models chose what they wrote, and how they learned.
 
-Same conventions as ``archdemo.plots`` (bare Figures on their own Agg canvas, explicit font sizes, 600 px
+Same conventions as ``archdemo.plots.figure`` (bare Figures on their own Agg canvas, explicit font sizes, 600 px
 wide): the LSTM's memory over the written characters, the GPT's attention from its newest character,
 the five likeliest next characters at a chosen position, and both models' validation curves.
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from archdemo.plots import ACCENT, LABEL, MUTED, PALETTE, TICK, TITLE, _figure
+from archdemo.plots.figure import ACCENT, LABEL, MUTED, PALETTE, TICK, TITLE, new_figure
 
 WINDOW = 60  # characters of the LSTM's memory shown at once, ending at the chosen position
 UNITS = 48  # memory units shown: the ones that change most over those characters
@@ -43,7 +43,7 @@ def memory_heatmap(text: str, hidden: np.ndarray, position: int) -> Figure:
     h = h[start : position + 1]
     units = np.sort(np.argsort(-h.std(axis=0), kind="stable")[:UNITS])
     m = h[:, units].T  # (units, characters)
-    fig = _figure(3.6)
+    fig = new_figure(3.6)
     ax = fig.add_subplot()
     im = ax.imshow(m, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")  # tanh-bounded
     _char_ticks(ax, text[start : position + 1], every=1 if len(m[0]) <= 40 else 2)
@@ -67,7 +67,7 @@ def attention_strip(attention: np.ndarray, context: str, head: int | None = None
     rows = a.mean(axis=1) if head is None else a[:, int(head)]  # (layers, W)
     n = min(last, len(context))
     earlier = rows[:, :-n].sum(axis=1) if n < len(context) else np.zeros(len(rows))
-    fig = _figure(1.4 + 0.45 * len(rows))
+    fig = new_figure(1.4 + 0.45 * len(rows))
     ax = fig.add_subplot()
     im = ax.imshow(rows[:, -n:], cmap="viridis", vmin=0, aspect="auto", interpolation="nearest")
     _char_ticks(ax, context[-n:], every=1 if n <= 40 else 2)
@@ -86,7 +86,7 @@ def attention_strip(attention: np.ndarray, context: str, head: int | None = None
 def candidates_figure(panels: dict[str, tuple[list[tuple[str, float]], str]], position: int) -> Figure:
     """Side by side, each model's five likeliest characters at written position ``position`` (0-based);
     ``panels``: title -> (candidates best first, the character it actually wrote)."""
-    fig = _figure(2.6)
+    fig = new_figure(2.6)
     axes = fig.subplots(1, max(1, len(panels)), squeeze=False)[0]
     for ax, (title, (cands, wrote)) in zip(axes, panels.items(), strict=False):
         chars = [c for c, _ in cands][::-1]
@@ -111,7 +111,7 @@ def training_curves(records: dict[str, dict]) -> Figure:
     ``records``: title -> a training_curve.json record. Curve points score a fixed sample of the
     validation text; the marker at each line's end is the loss over all of it.
     """
-    fig = _figure(3.6)
+    fig = new_figure(3.6)
     by_step, by_time = fig.subplots(1, 2, sharey=True)
     for i, (title, rec) in enumerate(records.items()):
         curve = [p for p in rec["curve"] if p["step"] > 0]  # step 0 (untrained, ~4.2) would flatten the rest

@@ -16,7 +16,6 @@ import dataclasses
 import json
 import logging
 import re
-import sys
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +26,12 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from archdemo import __version__
-from archdemo.registry import ModelSpec, get_spec
+from archdemo.paths import BUNDLED_DIR, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME
+from archdemo.weights.reach import transport_errors
+from archdemo.weights.registry import ModelSpec, get_spec
 
-log = logging.getLogger("archdemo.hub")
+log = logging.getLogger("archdemo.weights.hub")
 
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "weights"
-CONFIG_NAME, WEIGHTS_NAME, CARD_NAME = "config.json", "model.safetensors", "README.md"
 # A Hub repo id as the Hub accepts it: ORG/NAME, letters, digits, '-', '_', '.'. The one pattern for
 # every place a repo id comes in (a visitor's panel, a weights source, publish's --repo-id).
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
@@ -117,14 +116,9 @@ def fetch(source: WeightsSource, filename: str) -> Path:
         raise WeightsError(f"{source}: {e}") from None
     except Exception as e:
         # huggingface_hub >= 1.0 talks httpx (httpx2 in 2.x), whose transport errors are not OSErrors.
-        if not isinstance(e, _http_errors()):
+        if not isinstance(e, transport_errors()):
             raise
         raise WeightsError(f"Hub download of {filename} from {source} failed: {type(e).__name__}: {e}") from None
-
-
-def _http_errors() -> tuple[type[BaseException], ...]:
-    found = (getattr(sys.modules.get(m), "HTTPError", None) for m in ("httpx2", "httpx"))
-    return tuple(e for e in found if isinstance(e, type))
 
 
 def user_source(repo_id: str, revision: str = "") -> WeightsSource:
@@ -243,7 +237,7 @@ def load_model(name: str, source: WeightsSource | None = None, device: str | tor
         raise WeightsError(f"{source}: config cannot build {spec.model_cls.__name__}: {e}") from None
     fine_tuned = hasattr(model, "load_base_state")  # a pretrained base (pinned, hash-checked) + what was learned here
     if fine_tuned:
-        from archdemo.base_weights import BaseModelError, load_base_weights
+        from archdemo.weights.base import BaseModelError, load_base_weights
 
         try:
             model.load_base_state(load_base_weights(config))
@@ -291,6 +285,6 @@ def save_pretrained(model: nn.Module, directory: str | Path, card: str | None = 
 
 
 def _all_specs() -> list[ModelSpec]:
-    from archdemo.registry import MODELS
+    from archdemo.weights.registry import MODELS
 
     return list(MODELS.values())

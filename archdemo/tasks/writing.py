@@ -1,7 +1,7 @@
 """Writing tasks: the two character models continue a visitor's prompt, and show how they chose each character.
 
 Plain functions over the model store, no gradio. ``write`` is a generator that yields the text as it
-grows, made in chunks of a few characters, each chunk one guarded call (``archdemo.guard``: on ZeroGPU a
+grows, made in chunks of a few characters, each chunk one guarded call (``archdemo.runtime.guard``: on ZeroGPU a
 generator cannot hold the GPU, a call can). Every step of a chunk gives the answer and the insides at
 once: the sampled character, its five likeliest candidates, and the LSTM's hidden state; the GPT's
 last chunk also reads the newest character to show where its attention goes.
@@ -21,11 +21,12 @@ import numpy as np
 import torch
 
 from archdemo.errors import InputError
-from archdemo.guard import guarded
-from archdemo.hub import BUNDLED_DIR
-from archdemo.registry import CHAR_MODELS
-from archdemo.shakespeare import CURVE_NAME, encode
-from archdemo.store import ModelStore
+from archdemo.inputs.answers import number, whole_number
+from archdemo.inputs.characters import encode
+from archdemo.paths import training_record_path
+from archdemo.runtime.guard import guarded
+from archdemo.weights.registry import CHAR_MODELS
+from archdemo.weights.store import ModelStore
 
 MAX_PROMPT_CHARS = 500
 MAX_LENGTH = 2000
@@ -81,22 +82,14 @@ def check_prompt(prompt: object, vocab: list[str]) -> str:
 def check_settings(length: object, temperature: object, seed: object) -> tuple[int, float, int]:
     """(length, temperature, seed) as numbers in range, or an InputError naming the one that is not."""
 
-    def number(value: object, what: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-            raise InputError(f"The {what} must be a number.")
-        return float(value)
-
-    n, t, s = number(length, "length"), number(temperature, "temperature"), number(seed, "seed")
-    if n != int(n) or not 1 <= n <= MAX_LENGTH:
-        raise InputError(f"The length must be a whole number of characters from 1 to {MAX_LENGTH:,}.")
+    n = whole_number(length, "length", 1, MAX_LENGTH, " of characters")
+    t = number(temperature, "temperature")
     if not MIN_TEMPERATURE <= t <= MAX_TEMPERATURE:
         raise InputError(
             f"The temperature must be from {MIN_TEMPERATURE} (nearly always the likeliest character) "
             f"to {MAX_TEMPERATURE} (close to random)."
         )
-    if s != int(s) or not 0 <= s <= MAX_SEED:
-        raise InputError(f"The seed must be a whole number from 0 to {MAX_SEED:,}.")
-    return int(n), t, int(s)
+    return n, t, whole_number(seed, "seed", 0, MAX_SEED)
 
 
 def _uniforms(seed: int, start: int, n: int) -> torch.Tensor:
@@ -184,7 +177,9 @@ def write(
     if name not in CHAR_MODELS:
         raise ValueError(f"{name!r} is not a character model; choose one of {CHAR_MODELS}")
     began = time.perf_counter()
-    vocab = list(store.get(name).config.vocab)
+    model = store.get(name)
+    vocab = list(model.config.vocab)
+    stateful = hasattr(model, "step")  # an RNN carries its state from chunk to chunk; a GPT rereads its window
     prompt = check_prompt(prompt, vocab)
     length, temperature, seed = check_settings(length, temperature, seed)
     written = Writing(name, prompt, "", np.zeros((0, TOP_K), np.int64), np.zeros((0, TOP_K), np.float32), vocab)
@@ -194,7 +189,7 @@ def write(
     for size in sizes:
         n = min(size, length - done)
         last = done + n == length
-        if name == "char_rnn":
+        if stateful:
             out = _rnn_chunk(store, name, ids if done == 0 else ids[-1:], state, n, temperature, seed, done)
             state = out["state"]
             hidden.append(out["hidden"])
@@ -225,7 +220,7 @@ def generate(store: ModelStore, name: str, prompt: object, length: object, tempe
 
 def training_record(name: str) -> dict | None:
     """What ``archdemo.train`` recorded while training the bundled model: sizes, timings, the validation curve."""
-    path = BUNDLED_DIR / name / CURVE_NAME
+    path = training_record_path(name)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

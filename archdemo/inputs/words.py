@@ -1,8 +1,10 @@
-"""Text in: any typed sentence -> SST-2's token form -> ids, for the word-level text models.
+"""Text in: any typed sentence -> tokens -> ids, for the text models.
 
-Pure Python: no torch, no gradio. ``validate_text`` is the edge where visitors' text is checked
-(type, length, emptiness); the tokenizer itself only maps tokens to ids, so training and serving
-share it without repeating the checks.
+The word-level models read SST-2's token form (``Tokenizer``); the pretrained Transformer reads its
+base's own word pieces (``WordPieceTokenizer``, from the base's pinned tokenizer.json). No torch, no
+gradio. ``validate_text`` is the edge where visitors' text is checked (type, length, emptiness); the
+tokenizers themselves only map tokens to ids, so training and serving share them without repeating
+the checks.
 """
 
 from __future__ import annotations
@@ -125,3 +127,33 @@ class Tokenizer:
         if self.cls_id is not None:
             tokens, ids = ["[CLS]", *tokens], [self.cls_id, *ids]
         return Encoded(tokens, ids, truncated, unknown)
+
+
+class WordPieceTokenizer:
+    """The base's own tokenizer (``tokenizers`` from its tokenizer.json): lower-cases, splits into word
+    pieces, adds [CLS] and [SEP]; texts longer than ``max_len`` pieces are cut, keeping [SEP] last."""
+
+    def __init__(self, tokenizer_json: str, max_len: int) -> None:
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_str(tokenizer_json)
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        self.max_len = max_len
+        self.unk_id = self.tokenizer.token_to_id("[UNK]")
+
+    def encode(self, text: str) -> Encoded:
+        """A visitor's text (checked here: type, length, any words at all) -> what the model reads."""
+        text = without_controls(validate_text(text))
+        if not any(ch.isalnum() for ch in text):
+            raise InputError(NO_WORDS)
+        return self.encode_unchecked(text)
+
+    def encode_unchecked(self, text: str) -> Encoded:
+        """Training data, already known to be text."""
+        enc = self.tokenizer.encode(text)
+        tokens, ids = list(enc.tokens), list(enc.ids)
+        truncated = max(0, len(ids) - self.max_len)
+        if truncated:
+            tokens, ids = tokens[: self.max_len - 1] + tokens[-1:], ids[: self.max_len - 1] + ids[-1:]
+        return Encoded(tokens, ids, truncated, sum(i == self.unk_id for i in ids))

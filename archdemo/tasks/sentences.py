@@ -1,7 +1,7 @@
 """Sentence tasks: each text model reads a sentence, gives its verdict and shows how it got there.
 
 Plain functions over the model store, no gradio. ``read_sentence`` is one guarded call (see
-``archdemo.guard``) with one forward pass that yields both the verdict and the insides: the LSTM's
+``archdemo.runtime.guard``) with one forward pass that yields both the verdict and the insides: the LSTM's
 belief after every word and its hidden state, or every layer's and head's attention for a
 Transformer. Labels are whatever the model's config names (exactly two; the store refuses others).
 """
@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 
-from archdemo.digits import label_dict
-from archdemo.guard import guarded
-from archdemo.registry import TEXT_MODELS
-from archdemo.store import ModelStore
+from archdemo.inputs.answers import label_dict
+from archdemo.runtime.guard import guarded
+from archdemo.weights.registry import TEXT_MODELS
+from archdemo.weights.store import ModelStore
 
 
 @dataclass
@@ -58,8 +59,7 @@ def _lengths(ids: torch.Tensor) -> torch.Tensor:
 
 
 @guarded
-def _read(store: ModelStore, name: str, ids: list[int], choice: str | None) -> dict:
-    model = store.get(name, choice)
+def _read(store: ModelStore, model: nn.Module, ids: list[int]) -> dict:
     x = torch.tensor([ids], device=store.device)  # (1, T): one unpadded sentence, nothing to mask
     if hasattr(model, "read"):  # the LSTM: its opinion after every token, in one pass
         hidden, logits = model.read(x)  # (1, T, H), (1, T, L)
@@ -92,9 +92,10 @@ def _read(store: ModelStore, name: str, ids: list[int], choice: str | None) -> d
 def read_sentence(store: ModelStore, name: str, text: str, choice: str | None = None) -> SentimentReading:
     """A visitor's text -> model ``name``'s verdict and insides (the visitor's own model with ``choice``)."""
     check_text_model(name)
-    enc = store.tokenizer(name, choice).encode(text)  # checks the text: type, length, any words at all
-    out = _read(store, name, enc.ids, choice)
-    labels = list(store.get(name, choice).config.labels)
+    model, tokenizer = store.reader(name, choice)
+    enc = tokenizer.encode(text)  # checks the text: type, length, any words at all
+    out = _read(store, model, enc.ids)
+    labels = list(model.config.labels)
     probs = out.pop("probs")
     return SentimentReading(
         answer=label_dict(probs, labels),

@@ -3,7 +3,7 @@
 It owns where weights come from (the settings' sources, the Hub with a fall-back to the bundled copy),
 the app's own models, the few models visitors loaded from their own Hub repos (kept by commit), each
 text model's tokenizer, and the device (every model moves to the CPU together if the GPU fails). It runs
-no model: the task functions in ``archdemo.digits`` and ``archdemo.sentiment`` do, under ``guarded``.
+no model: the task functions in ``archdemo.tasks.digits`` and ``archdemo.tasks.sentences`` do, under ``guarded``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from archdemo.device import describe, pick_device
-from archdemo.hub import (
+from archdemo.settings import Settings
+from archdemo.weights.hub import (
     WeightsError,
     WeightsSource,
     bundled_source,
@@ -28,10 +29,9 @@ from archdemo.hub import (
     pin,
     user_source,
 )
-from archdemo.registry import MODELS, get_spec
-from archdemo.settings import Settings
+from archdemo.weights.registry import MODELS, get_spec
 
-log = logging.getLogger("archdemo.store")
+log = logging.getLogger("archdemo.weights.store")
 
 
 def check_servable(name: str, model: nn.Module, origin: str) -> None:
@@ -135,12 +135,16 @@ class ModelStore:
 
     def tokenizer(self, name: str, choice: str | None = None):
         """The tokenizer that belongs to this text model (built from its own config, once per model)."""
+        return self.reader(name, choice)[1]
+
+    def reader(self, name: str, choice: str | None = None) -> tuple[nn.Module, object]:
+        """A text model and its tokenizer, looked up together (once per interaction)."""
         model = self.get(name, choice)
         tok = self._tokenizers.get(model)
         if tok is None:
             tok = get_spec(name).make_tokenizer(model.config)
             self._tokenizers[model] = tok
-        return tok
+        return model, tok
 
     def move_to_cpu(self) -> None:
         """After a GPU failure: every model, the app's and visitors', goes to the CPU and stays there."""

@@ -1,6 +1,6 @@
 """The Compare tab's measured facts about every model: size, quality, speed on this machine, input limits.
 
-Quality comes from ``archdemo.evaluate`` (saved to assets/metrics.json by ``--write-cards``);
+Quality comes from ``archdemo.tools.evaluate`` (saved to assets/metrics.json by ``--write-cards``);
 latency is measured here, on whatever machine runs this, at the moment it is asked for.
 """
 
@@ -14,15 +14,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from archdemo.answers import Answers
-from archdemo.evaluate import METRICS_PATH
-from archdemo.hub import WEIGHTS_NAME
-from archdemo.image_processing import MAX_IMAGE_SIDE
-from archdemo.registry import CHAR_MODELS, MODELS
-from archdemo.store import ModelStore
-from archdemo.writing import MAX_LENGTH, MAX_PROMPT_CHARS, generate
+from archdemo.inputs.images import MAX_IMAGE_SIDE
+from archdemo.paths import METRICS_PATH, SAMPLE_DIGITS, WEIGHTS_NAME
+from archdemo.serving.answers import Answers
+from archdemo.tasks.writing import MAX_LENGTH, MAX_PROMPT_CHARS, generate
+from archdemo.weights.registry import MODELS, get_spec
+from archdemo.weights.store import ModelStore
 
-SAMPLE_DIGIT = METRICS_PATH.parent / "digits" / "3.png"
+SAMPLE_DIGIT = SAMPLE_DIGITS / "3.png"
 SAMPLE_TEXT = "a thoughtful , funny and surprisingly moving film that never quite loses its way ."
 SAMPLE_PROMPT = "ROMEO:\nWhat light through yonder window breaks?\n"  # character models: time to the first character
 
@@ -40,20 +39,21 @@ def quality(name: str, metrics: dict | None) -> str:
     m = metrics[name]
     if "val_loss" in m:  # the character models
         return f"{m['val_loss']:.3f} nats/char validation loss (tiny Shakespeare, last 10%)"
-    if name == "autoencoder":
+    if "psnr_denoised" in m:
         return f"{m['psnr_denoised']:.2f} dB PSNR at sigma {m['sigma']} (noisy: {m['psnr_noisy']:.2f} dB)"
-    where = "MNIST test" if name == "cnn" else "SST-2 dev"
+    where = {"mnist": "MNIST test", "glue": "SST-2 dev"}[get_spec(name).card.dataset[0]]
     return f"{m['accuracy']:.2%} accuracy ({where}, n={m['n']:,})"
 
 
 def latency_ms(answers: Answers, name: str, repeats: int = 20) -> float:
     """Median wall time (ms) of one request through the API's code, preprocessing included, after a warm-up."""
     digit = np.asarray(Image.open(SAMPLE_DIGIT))
-    call = {
-        "cnn": lambda: answers.classify_digit(digit),
-        "autoencoder": lambda: answers.denoise_digit(digit, 0.5),
-        **{n: functools.partial(generate, answers.store, n, SAMPLE_PROMPT, 1, 1.0, 0) for n in CHAR_MODELS},
-    }.get(name, lambda: answers.sentiment(name, SAMPLE_TEXT))
+    call = {  # by task: what one request of that task asks
+        "image-classification": lambda: answers.classify_digit(digit),
+        "image-to-image": lambda: answers.denoise_digit(digit, 0.5),
+        "text-classification": lambda: answers.sentiment(name, SAMPLE_TEXT),
+        "text-generation": functools.partial(generate, answers.store, name, SAMPLE_PROMPT, 1, 1.0, 0),
+    }[get_spec(name).task]
     call()
     times = []
     for _ in range(repeats):
@@ -64,9 +64,10 @@ def latency_ms(answers: Answers, name: str, repeats: int = 20) -> float:
 
 
 def longest_input(store: ModelStore, name: str) -> str:
-    if name in ("cnn", "autoencoder"):
+    task = get_spec(name).task
+    if task.startswith("image"):
         return f"any image up to {MAX_IMAGE_SIDE:,} px a side (read as 28x28)"
-    if name in CHAR_MODELS:
+    if task == "text-generation":
         block = getattr(store.get(name).config, "block_size", None)
         sees = f"sees the last {block}" if block else "remembers all it read, in its state"
         return f"a {MAX_PROMPT_CHARS}-character prompt; writes up to {MAX_LENGTH:,} characters ({sees})"

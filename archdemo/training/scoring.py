@@ -1,41 +1,14 @@
-"""Tiny Shakespeare as the character models see it: vocabulary, the train/validation split, and scoring.
+"""How a character model is scored: mean cross-entropy over the validation text, every character once.
 
-The split is nanoGPT's: the first 90% of the characters train, the last 10% validate. The vocabulary is
-the sorted set of characters in the whole file (65), stored in each model's config. Training (the
-curve), ``archdemo.evaluate`` (the cards) and the tests all score a model with ``validation_loss``.
+Training (the curve), ``archdemo.evaluate`` (the cards) and the tests all score a model with
+``validation_loss``, over the windows ``window_plan`` lays out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-TRAIN_FRACTION = 0.9
-CURVE_NAME = "training_curve.json"  # beside each model's weights: its validation loss over steps and seconds
-
-
-def vocabulary(text: str) -> list[str]:
-    return sorted(set(text))
-
-
-def encode(text: str, vocab: Sequence[str]) -> torch.Tensor:
-    """Characters -> (N,) ids; every character must be in ``vocab`` (prompts are checked before this)."""
-    index = {ch: i for i, ch in enumerate(vocab)}
-    return torch.tensor([index[ch] for ch in text], dtype=torch.long)
-
-
-def decode(ids: Sequence[int], vocab: Sequence[str]) -> str:
-    return "".join(vocab[i] for i in ids)
-
-
-def split(text: str) -> tuple[str, str]:
-    """(training text, validation text): the first 90% and the last 10% of the characters."""
-    n = int(len(text) * TRAIN_FRACTION)
-    return text[:n], text[n:]
-
 
 SCORING_WINDOW = 256  # characters per scoring window, for models without a context window of their own
 

@@ -1,0 +1,1 @@
+"""Serving a crowd: the API's answers, with concurrent requests sharing one forward pass per model."""

@@ -1,0 +1,1 @@
+"""Commands run offline (evaluate, the anomaly calibration, publish, the non-digit set): never imported by the app."""
