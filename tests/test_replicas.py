@@ -101,6 +101,12 @@ def test_nginx_accepts_its_configuration(tmp_path):
     assert check.returncode == 0, check.stderr
 
 
+def failed_on_our_side(request: dict) -> bool:
+    """An error status, except nginx's 499: the client closed the connection first (a browser context closed
+    while a lazily loaded asset was still on its way), which says nothing about the replicas."""
+    return int(request["status"]) >= 400 and int(request["status"]) != 499
+
+
 def sticky(requests: list[dict], key: str) -> set[str]:
     """The replicas that served one affinity key's Gradio calls."""
     return {r["upstream"] for r in requests if r["key"] == key and r["path"].startswith("/gradio_api/")}
@@ -121,7 +127,7 @@ def test_browser_loads_the_page_and_its_events_round_trip(served, browser):
     mine = [r for r in served.requests() if r["key"] == cookie]
     assert {"/gradio_api/queue/join", "/gradio_api/queue/data"} <= {r["route"] for r in mine}, mine
     assert len(sticky(mine, cookie)) == 1, mine
-    assert all(int(r["status"]) < 400 for r in mine), mine
+    assert not [r for r in mine if failed_on_our_side(r)], mine
 
 
 def test_api_clients_spread_over_both_replicas_and_each_stays_on_one(served, tmp_path):
@@ -155,7 +161,7 @@ def test_api_clients_spread_over_both_replicas_and_each_stays_on_one(served, tmp
         routes = {r["route"] for r in requests if r["key"] == key}
         assert {"/gradio_api/upload", "/gradio_api/queue/join", "/gradio_api/queue/data"} <= routes
     assert len(by_replica) == 2, dict(by_replica)
-    failed = [r for r in requests if int(r["status"]) >= 400]
+    failed = [r for r in requests if failed_on_our_side(r)]
     assert not failed, failed
 
 
