@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 
+from archdemo.runtime.heap import return_large_buffers
 from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
 from archdemo.ui import CSS, build
@@ -73,6 +74,7 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
 def main(argv: list[str] | None = None) -> None:
     settings = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return_large_buffers()  # big uploads' buffers go back to the system when freed (archdemo/runtime/heap.py)
     tuned = settings.serving == "tuned"
     if tuned:
         for key, value in GRADIO_ANALYTICS.items():

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from PIL import Image
@@ -220,28 +223,90 @@ def add_noise(images: np.ndarray, kind: str, level: float, rng: np.random.Genera
 # ---------------------------------------------------------------- files
 
 ALLOWED_FORMATS = {"PNG", "JPEG", "MPO", "GIF", "WEBP", "BMP", "TIFF"}  # MPO: a phone camera's JPEG
+# Pixel layouts an upload may decode to, and what a pixel costs once decoded (PIL keeps RGB in 4 bytes).
+DECODED_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "LA": 4, "PA": 4, "RGB": 4, "RGBA": 4}
+DECODED_BYTES |= {"CMYK": 4, "YCbCr": 4, "I": 4, "F": 4}
+WORK_SIDE = 512  # decoded uploads are reduced to at most this many pixels a side (the models read 28)
+# What decoding costs at its peak, per pixel, measured with ru_maxrss on the largest accepted images
+# (8192x4882): a lossless RGBA WebP 15 bytes (libwebp's buffer and PIL's), a 16-bit RGBA PNG or an RGBA
+# TIFF 7.7, a GIF 5, an 8-bit PNG 4, a JPEG (decoded at reduced scale) under 1.
+DECODE_COST = {"WEBP": 16}
+DECODE_COST_DEFAULT = 8
+DECODE_BUDGET = 768 * 2**20  # bytes every decode at once may cost together, however many requests arrive
+_UNREADABLE = "That file is not an image this app can read (use PNG, JPEG, GIF, WebP, BMP or TIFF)."
+
+
+class _Budget:
+    """A counting semaphore in bytes: hold(n) waits until n bytes are free."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self._free, self._changed = total, total, threading.Condition()
+
+    @contextmanager
+    def hold(self, amount: int) -> Iterator[None]:
+        amount = min(amount, self.total)
+        with self._changed:
+            self._changed.wait_for(lambda: self._free >= amount)
+            self._free -= amount
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._free += amount
+                self._changed.notify_all()
+
+
+_decodes = _Budget(DECODE_BUDGET)
 
 
 def load_image_file(path: str) -> Image.Image:
-    """Open an uploaded file as an image, refusing non-images and oversized ones before decoding."""
+    """Open an uploaded file as an image of at most ``WORK_SIDE`` pixels a side, or InputError.
+
+    Before any pixel is decoded the header must name an allowed format, a known pixel layout and a size
+    within ``check_image_size``. Decodes then wait until what they cost fits in ``DECODE_BUDGET`` beside
+    the others in progress; JPEGs decode at reduced scale, the rest are reduced as soon as decoded.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size check below decides
             img = Image.open(path)
     except FileNotFoundError:
         raise InputError("The uploaded file could not be found; please upload it again.") from None
-    except (Image.UnidentifiedImageError, OSError, ValueError):
-        raise InputError(
-            "That file is not an image this app can read (use PNG, JPEG, GIF, WebP, BMP or TIFF)."
-        ) from None
+    except (Image.UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise InputError(_UNREADABLE) from None
     except Image.DecompressionBombError:
         raise InputError("The image is too large to open safely.") from None
     if img.format not in ALLOWED_FORMATS:
         raise InputError(f"{img.format} images are not supported (use PNG, JPEG, GIF, WebP, BMP or TIFF).")
     check_image_size(*img.size)  # from the header, before any pixel is decoded
+    if img.mode not in DECODED_BYTES:
+        raise InputError(f"Images with {img.mode} pixels are not supported; please save it as an 8-bit PNG or JPEG.")
+    cost = img.width * img.height * DECODE_COST.get(img.format, DECODE_COST_DEFAULT)
     try:
-        img.seek(0)  # animated images: the first frame
-        img.load()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        with _decodes.hold(cost):
+            return _decode_reduced(img)
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
         raise InputError("The image file is truncated or corrupt; please upload it again.") from None
-    return img
+    finally:
+        img.close()
+
+
+def _decode_reduced(img: Image.Image) -> Image.Image:
+    """Decode the first frame, reduced to at most ``WORK_SIDE`` a side (a JPEG at reduced scale already)."""
+    img.seek(0)  # animated images: the first frame
+    side = max(img.size)
+    if img.format in ("JPEG", "MPO") and side > WORK_SIDE:
+        img.draft(img.mode, (max(1, img.width * WORK_SIDE // side), max(1, img.height * WORK_SIDE // side)))
+    img.load()
+    if img.mode in ("P", "PA"):  # reduce() would average palette indices
+        img = img.convert("RGBA" if img.mode == "PA" or "transparency" in img.info else "RGB")
+    elif img.mode == "1":
+        img = img.convert("L")
+    sixteen = img.mode.startswith("I;16")  # reduce() takes 32-bit grey: convert, then scale to [0, 1]
+    img = img.convert("I") if sixteen else img
+    factor = -(-max(img.size) // WORK_SIDE)  # ceil
+    out = img.reduce(factor) if factor > 1 else img.copy()
+    if sixteen:
+        out = Image.fromarray(np.asarray(out, dtype=np.float32) / 65535.0)
+    out.format = img.format or "PNG"
+    return out
