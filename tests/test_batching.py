@@ -24,6 +24,7 @@ from PIL import Image
 
 from archdemo.errors import InputError
 from archdemo.paths import SAMPLE_DIGITS
+from archdemo.runtime.batching import RECENT_BATCHES, MicroBatcher
 from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
 from archdemo.tasks.sentences import read_sentence, sentiment_batch
@@ -86,7 +87,7 @@ def concurrently(batched: Answers, name: str, calls: list[Callable[[], object]])
     -> per call, its result or the exception it raised; and the sizes of the batches this ran.
     """
     model, batcher = batched.store.get(name), batched.batchers[name]
-    runs_before = len(batcher.batch_sizes)
+    runs_before = batcher.batches
     model.gate.clear()
     model.entered.clear()
     out: list = [None] * len(calls)
@@ -117,7 +118,8 @@ def concurrently(batched: Answers, name: str, calls: list[Callable[[], object]])
     for t in (first, *others):
         t.join(timeout=60)
     assert sorted(finished) == list(range(len(calls)))
-    return out, batcher.batch_sizes[runs_before:]
+    sizes = batcher.batch_sizes  # the recent ones: this run's are the last (batches - runs_before)
+    return out, sizes[len(sizes) - (batcher.batches - runs_before) :]
 
 
 def shared_one_batch(sizes: list[int], good: int) -> None:
@@ -214,7 +216,7 @@ def test_batched_sentiments_equal_one_by_one_and_bad_texts_stay_apart(batched, a
 
 
 def test_all_bad_requests_fail_alone_and_run_no_batch(batched):
-    runs_before = {name: len(b.batch_sizes) for name, b in batched.batchers.items()}
+    runs_before = {name: b.batches for name, b in batched.batchers.items()}
     errors: list = []
 
     def ask(call: Callable[[], object]) -> None:
@@ -236,7 +238,7 @@ def test_all_bad_requests_fail_alone_and_run_no_batch(batched):
     for t in threads:
         t.join(timeout=30)
     assert len(errors) == len(calls)
-    assert {name: len(b.batch_sizes) for name, b in batched.batchers.items()} == runs_before
+    assert {name: b.batches for name, b in batched.batchers.items()} == runs_before
 
 
 def test_sentiment_refuses_an_image_model(batched, answers, store):
@@ -296,3 +298,11 @@ def test_micro_batched_answers_equal_the_plain_ones(store, answers):
     assert sum(micro.batchers["transformer"].batch_sizes) == len(sentences)  # every request went through the batcher
     with pytest.raises(InputError):
         micro.sentiment("rnn", "")  # bad input still fails only its own request, before batching
+
+
+def test_the_bookkeeping_stays_the_same_size_however_long_it_serves():
+    batcher = MicroBatcher(lambda xs: xs, name="counted")
+    for i in range(RECENT_BATCHES + 500):
+        assert batcher(i) == i
+    assert len(batcher.batch_sizes) == RECENT_BATCHES  # the recent sizes, not one entry per batch forever
+    assert batcher.batches == RECENT_BATCHES + 500 and batcher.items == RECENT_BATCHES + 500

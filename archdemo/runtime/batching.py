@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
+
+
+RECENT_BATCHES = 1000  # batch sizes kept for tests and benchmarks; a server runs millions of batches
 
 
 class MicroBatcher:
@@ -23,7 +27,14 @@ class MicroBatcher:
         self._queue: queue.SimpleQueue[tuple[Any, Future]] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
-        self.batch_sizes: list[int] = []  # for tests and benchmarks: the size of every batch run
+        self._recent: deque[int] = deque(maxlen=RECENT_BATCHES)
+        self.batches = 0  # batches run since start (counters: the bookkeeping stays the same size forever)
+        self.items = 0  # items answered in them
+
+    @property
+    def batch_sizes(self) -> list[int]:
+        """The sizes of the last ``RECENT_BATCHES`` batches run, oldest first (for tests and benchmarks)."""
+        return list(self._recent)
 
     def __call__(self, item: Any) -> Any:
         """The batch function's result for this one item (its exception, if the batch failed)."""
@@ -43,7 +54,8 @@ class MicroBatcher:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self.batch_sizes.append(len(batch))
+            self._recent.append(len(batch))
+            self.batches, self.items = self.batches + 1, self.items + len(batch)
             try:
                 results = self._fn([item for item, _ in batch])
             except Exception as e:  # a model failure fails this batch's requests, not the worker
