@@ -289,3 +289,17 @@ def test_messages_shown_to_visitors_name_files_not_server_folders(hub, store, tm
     assert str(tmp_path) in str(e.value)  # the log keeps the full path...
     shown = public_message(e.value)
     assert "model.safetensors" in shown and str(tmp_path) not in shown and "/" not in shown.split("model")[0]
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        ("weights/cnn/config.json not found", "config.json not found"),  # relative: once "weightsconfig.json"
+        ("/srv/hub/abc/model.safetensors is not a readable safetensors file", "model.safetensors is not"),
+        ("cannot read 'cache/x/tokenizer.json'", "cannot read 'tokenizer.json'"),
+    ],
+)
+def test_a_path_in_a_message_becomes_its_file_name(error, shown):
+    from archdemo.ui.errors import public_message
+
+    assert public_message(WeightsError(error)).startswith(shown)

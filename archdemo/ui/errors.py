@@ -17,8 +17,8 @@ log = logging.getLogger("archdemo.ui")
 
 
 def public_message(error: Exception) -> str:
-    """An error's message naming files, never the server's cache folders."""
-    return re.sub(r"(?:/[^\s/]+)+/(config\.json|model\.safetensors)", r"\1", str(error))
+    """An error's message naming files, never the server's folders (absolute or relative)."""
+    return re.sub(r"(?<![\w.-])[^\s'\"]*/((?:config|tokenizer)\.json|model\.safetensors)", r"\1", str(error))
 
 
 def user_errors(fn: Callable) -> Callable:
