@@ -15,6 +15,7 @@ from archdemo.runtime.heap import return_large_buffers
 from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
 from archdemo.ui import CSS, build
+from archdemo.ui.limits import request_limits
 from archdemo.ui.serving import async_login_check
 from archdemo.weights.store import ModelStore
 
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         state_session_capacity=settings.max_sessions,
         footer_links=["api", "gradio"],
         prevent_thread_lock=True,
+        app_kwargs={"middleware": request_limits()},  # capped bodies, bounded uploads (archdemo/ui/limits.py)
     )
     if tuned:
         async_login_check(getattr(demo, "server_app", None))  # warns and changes nothing if Gradio differs

@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
-
 RECENT_BATCHES = 1000  # batch sizes kept for tests and benchmarks; a server runs millions of batches
 
 

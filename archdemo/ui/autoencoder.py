@@ -8,7 +8,7 @@ import gradio as gr
 import numpy as np
 
 import archdemo.models.autoencoder
-from archdemo.inputs.images import from_pad, prepare_digit, to_pad
+from archdemo.inputs.images import from_pad, load_image_file, prepare_digit, to_pad
 from archdemo.paths import HARD_DIGITS, SAMPLE_DIGITS
 from archdemo.plots import digits as plots
 from archdemo.tasks import digits
@@ -55,8 +55,8 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
             )
             upload = gr.Image(
                 label="Or upload a picture of a digit",
-                type="numpy",
-                image_mode="RGBA",
+                type="filepath",  # decoded by load_image_file (header checked first), never by Gradio
+                image_mode=None,
                 sources=("upload", "clipboard"),
                 height=140,
                 elem_id="ae-upload",
@@ -129,7 +129,12 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
         **LIVE,
     )
     # An upload is reduced to the models' 28x28 and drawn on the pad, whose change event then runs.
-    upload.upload(user_errors(lambda image: to_pad(prepare_digit(image))), upload, source, api_visibility="private")
+    upload.upload(
+        user_errors(lambda path: to_pad(prepare_digit(load_image_file(path) if path else None))),
+        upload,
+        source,
+        api_visibility="private",
+    )
     for event in model_events:
         event.then(run, inputs, outputs, api_visibility="private").then(
             walk_between, walk_inputs, walk, api_visibility="private"
