@@ -303,3 +303,67 @@ def test_a_path_in_a_message_becomes_its_file_name(error, shown):
     from archdemo.ui.errors import public_message
 
     assert public_message(WeightsError(error)).startswith(shown)
+
+
+# ----- the drawing pad's model: only what this visitor's panel chose --------------------------------------------
+
+
+@pytest.mark.parametrize("choice", ["/proc/self/cwd/weights/cnn", "weights/cnn", "hub:", "../weights/cnn"])
+def test_a_choice_that_is_not_a_hub_repo_is_refused_without_touching_the_disk(store, choice):
+    with pytest.raises(WeightsError) as e:
+        store.get("cnn", choice)
+    assert str(e.value) == "that model is not available on this server"
+
+
+def test_with_own_models_off_no_path_loads_one(hub, tmp_path):
+    sha = publish(hub, small_cnn(), tmp_path / "m", "someone/off-cnn")
+    off = ModelStore(Settings(device="cpu", user_models=False))
+    with pytest.raises(WeightsError, match="turned off"):
+        off.load_user_model("cnn", "someone/off-cnn")
+    with pytest.raises(WeightsError, match="not available"):
+        off.get("cnn", f"hub:someone/off-cnn@{sha}")
+    assert hub.paths() == []  # and the Hub was never asked
+
+
+def live_pad(store):
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from archdemo.inputs.images import to_pad
+    from archdemo.serving.answers import Answers
+    from archdemo.ui.cnn import live_reader
+    from archdemo.ui.own_model import PadChoices
+
+    pad = PadChoices()
+    live = live_reader(store, Answers(store), pad)
+    pixels = to_pad(prepare_digit(digit(3)))
+
+    def ask(model) -> dict:  # on a thread of its own: the browser tests' Playwright holds this one's event loop
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(asyncio.run, live({"pixels": pixels, "model": model})).result()
+
+    return pad, ask
+
+
+def test_the_pad_reads_with_a_visitors_model_only_through_the_token_their_panel_gave(hub, store, tmp_path):
+    from archdemo.ui.own_model import UNKNOWN_MODEL
+
+    publish(hub, DigitCNN(DigitCNNConfig(channels=(4, 8, 8), labels=list("abcdefghij"))).eval(), tmp_path, "a/b")
+    choice, _ = store.load_user_model("cnn", "a/b")
+    pad, ask = live_pad(store)
+    token = pad.token_for(choice)
+    assert token and "a/b" not in token  # opaque: the browser never holds a repo or a path
+    assert ask(token)["label"] in "abcdefghij"
+    assert ask(None)["label"] in "0123456789"  # no model: archdemo's
+    for model in ["/proc/self/cwd/weights/cnn", "weights/cnn", choice, "hub:a/b@main", 42, ["x"], token + "x"]:
+        assert ask(model) == {"error": UNKNOWN_MODEL}, model
+    assert pad.token_for(None) is None and pad.token_for(choice) != token  # a fresh token each time
+
+
+def test_with_own_models_off_the_pad_takes_no_model(tmp_path):
+    from archdemo.ui.own_model import UNKNOWN_MODEL
+
+    off = ModelStore(Settings(device="cpu", user_models=False))
+    pad, ask = live_pad(off)
+    assert ask(pad.token_for("hub:a/b@" + "0" * 40)) == {"error": UNKNOWN_MODEL}
+    assert ask("/proc/self/cwd/weights/cnn") == {"error": UNKNOWN_MODEL}

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import logging
+import secrets
+import threading
+from collections import OrderedDict
 
 import gradio as gr
 
+from archdemo.errors import InputError
+from archdemo.settings import SESSION_CAPACITY
 from archdemo.ui.errors import public_message
 from archdemo.weights.hub import USER_MAX_PARAMETERS, USER_MAX_WEIGHTS_BYTES, WeightsError
 from archdemo.weights.registry import get_spec
@@ -14,6 +19,43 @@ from archdemo.weights.store import ModelStore
 log = logging.getLogger("archdemo.ui")
 
 OWN_MODEL_DEFAULT = "Using archdemo's own model."
+UNKNOWN_MODEL = "The drawing pad asked for a model this page has not loaded; load it again in the panel below."
+
+
+class PadChoices:
+    """A visitor's own model for the live pad, as a token only their page holds.
+
+    The pad's server function gets only what the browser sends (Gradio hands it no session), so the pad
+    carries an opaque token that ``hand_out`` made for the choice the panel stored in that visitor's
+    session and sent to that visitor's page alone; ``choice`` maps it back. Anything else (a folder, a
+    repo name, a made-up token) is refused with one sentence that says nothing about the server's files.
+    """
+
+    def __init__(self, capacity: int = 4 * SESSION_CAPACITY) -> None:
+        self.capacity = capacity
+        self._by_token: OrderedDict[str, str] = OrderedDict()  # token -> the choice it stands for
+        self._lock = threading.Lock()
+
+    def token_for(self, choice: str | None) -> str | None:
+        if not choice:
+            return None
+        token = secrets.token_urlsafe(18)  # 144 random bits
+        with self._lock:
+            self._by_token[token] = choice
+            while len(self._by_token) > self.capacity:
+                self._by_token.popitem(last=False)
+        return token
+
+    def hand_out(self, choice: str | None) -> gr.HTML:
+        """The pad's update after the panel changed the choice: a fresh token, or none for archdemo's model."""
+        return gr.HTML(model=self.token_for(choice))
+
+    def choice(self, token: object) -> str:
+        with self._lock:
+            found = self._by_token.get(token) if isinstance(token, str) else None
+        if found is None:
+            raise InputError(UNKNOWN_MODEL)
+        return found
 
 
 def own_model_picker(store: ModelStore, name: str, replaces: str = "") -> tuple[gr.State, list]:

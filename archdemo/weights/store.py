@@ -55,7 +55,8 @@ class ModelStore:
         self._lock = threading.Lock()
         # Visitors' models by (name, "hub:REPO@COMMIT"): shared by everyone who picks the same commit.
         self._user_models: OrderedDict[tuple[str, str], nn.Module] = OrderedDict()
-        self._user_lock = threading.Lock()  # one load at a time: a crowd asking for one repo loads it once
+        self._user_lock = threading.Lock()  # guards the two dicts; each load holds only its own key's lock
+        self._loading: dict[tuple[str, str], threading.Lock] = {}  # a crowd asking for one repo loads it once
         self._tokenizers: weakref.WeakKeyDictionary[nn.Module, object] = weakref.WeakKeyDictionary()
 
     @property
@@ -68,7 +69,13 @@ class ModelStore:
     def get(self, name: str, choice: str | None = None) -> nn.Module:
         """Model ``name``: the app's own, or the visitor's ``choice`` (a pinned source from ``load_user_model``)."""
         if choice:
-            return self._user_model(name, parse_source(choice))
+            try:
+                source = parse_source(choice) if self.settings.user_models else None
+            except WeightsError:
+                source = None
+            if source is None or source.kind != "hub":  # a visitor's choice is a Hub repo, never a folder
+                raise WeightsError("that model is not available on this server")
+            return self._user_model(name, source)
         model = self._models.get(name)
         if model is None:
             with self._lock:
@@ -107,14 +114,26 @@ class ModelStore:
     def _user_model(self, name: str, source: WeightsSource) -> nn.Module:
         key = (name, str(source))
         with self._user_lock:
-            if key not in self._user_models:
-                model = load_user_model(name, source, self.device)
-                check_servable(name, model, source.location)
-                self._user_models[key] = model
-                while len(self._user_models) > self.USER_MODELS_KEPT:
-                    self._user_models.popitem(last=False)
-            self._user_models.move_to_end(key)
-            return self._user_models[key]
+            if key in self._user_models:
+                self._user_models.move_to_end(key)
+                return self._user_models[key]
+            lock = self._loading.setdefault(key, threading.Lock())
+        with lock:  # other visitors' loads of other repos go on meanwhile
+            try:
+                with self._user_lock:
+                    model = self._user_models.get(key)
+                if model is None:
+                    model = load_user_model(name, source, self.device)
+                    check_servable(name, model, source.location)
+                with self._user_lock:
+                    self._user_models[key] = model
+                    self._user_models.move_to_end(key)
+                    while len(self._user_models) > self.USER_MODELS_KEPT:
+                        self._user_models.popitem(last=False)
+                return model
+            finally:
+                with self._user_lock:
+                    self._loading.pop(key, None)
 
     def load_user_model(self, name: str, repo_id: str, revision: str = "") -> tuple[str, str]:
         """Load a visitor's own model for one tab -> (the choice to keep in their session, a message).
@@ -123,6 +142,8 @@ class ModelStore:
         gets the new model. Raises WeightsError with a message for the visitor when the repo is malformed,
         unreachable, of another architecture, too big, broken, or names labels the tab cannot show.
         """
+        if not self.settings.user_models:
+            raise WeightsError("visitors' own models are turned off on this server")
         source = pin(user_source(repo_id, revision))
         model = self._user_model(name, source)
         n = sum(p.numel() for p in model.parameters())
