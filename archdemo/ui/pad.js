@@ -160,10 +160,12 @@ function sendLive() {
     .finally(() => {
       inFlight = false;
       if (pending) schedule(0);
+      else if (timer === null) element.dataset.liveIdle = String(serial); // the readout answers the last drawing
     });
 }
 
 function schedule(wait) {
+  delete element.dataset.liveIdle;
   if (timer !== null) return;
   const due = wait === undefined ? Math.max(0, PERIOD_MS - (performance.now() - lastSent)) : wait;
   timer = setTimeout(sendLive, due);
