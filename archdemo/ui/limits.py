@@ -24,7 +24,7 @@ from starlette.responses import PlainTextResponse
 log = logging.getLogger("archdemo.ui")
 
 MAX_BODY = 1 * 2**20  # a JSON call: the longest text (5,000 characters) or a drawing is a few KB
-MAX_UPLOAD_BODY = 11 * 2**20  # one file of up to app.py's max_file_size (10 MB) and its form
+MAX_UPLOAD_BODY = 12 * 2**20  # a file of up to app.py's max_file_size (10 MB) and its form; nginx has the same
 UPLOAD_BUDGET = 200 * 2**20  # bytes one client may upload at once ...
 UPLOAD_REFILL = 200 * 2**20 / 600  # ... refilled at this many bytes a second (200 MB per 10 minutes)
 MAX_UPLOAD_FOLDER = 2 * 2**30  # the upload folder is swept back under this size
