@@ -3,8 +3,8 @@
 The worst accepted files are small on disk and huge once decoded: 8192x4882 (the most pixels accepted)
 as a 16-bit RGBA PNG (311 KB), a 16-bit grey PNG, a lossless RGBA WebP (under 2 KB) and a palette GIF.
 A fresh process decodes them exactly as the API does (``load_image_file`` then ``prepare_digit``) from
-``API_CONCURRENCY`` threads at once (with the heap set up as ``app.py`` sets it), and its peak resident memory (``ru_maxrss``) over what it held
-before must stay under 2 GB.
+``API_CONCURRENCY`` threads at once (with the heap set up as ``app.py`` sets it), and its peak resident
+memory (``ru_maxrss``) over what it held before must stay under 2 GB.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ def png(path: Path, color_type: int, depth: int, channels: int) -> Path:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     paper = b"\x00" + b"\xff" * (W * channels * depth // 8)
-    stroke = b"\x00" + (b"\xff" * (W // 3) + b"\x00" * (W // 3) + b"\xff" * (W - 2 * (W // 3))) * (channels * depth // 8)
+    stroke = b"\x00" + (b"\xff" * (W // 3) + b"\x00" * (W // 3) + b"\xff" * (W - 2 * (W // 3))) * (
+        channels * depth // 8
+    )
     z = zlib.compressobj(9)
     rows = [z.compress(stroke if H // 3 < y < H // 2 else paper) for y in range(H)]
     ihdr = struct.pack(">IIBBBBB", W, H, depth, color_type, 0, 0, 0)
