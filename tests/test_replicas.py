@@ -180,6 +180,59 @@ def test_a_replica_that_dies_is_restarted(served):
     assert "replica 0 (port" in served.supervisor_log() and "restarting it" in served.supervisor_log()
 
 
+def replica_processes(supervisor: int, port: int) -> set[int]:
+    """The supervisor's children that are ``python app.py ... --port PORT`` (after exec, not a fork before it)."""
+    found = set()
+    for child in descendants(supervisor):
+        try:
+            args = Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if "app.py" in args and "--port" in args and args[args.index("--port") + 1] == str(port):
+            found.add(child)
+    return found
+
+
+def wait_for(what: str, ready, served: Served, timeout: float = 180):
+    """Poll ``ready()`` until it gives something true; fail, with the supervisor's log, after ``timeout`` s."""
+    deadline = time.time() + timeout
+    while not (found := ready()):
+        assert time.time() < deadline, f"{what}: not within {timeout:.0f} s\n{served.supervisor_log()[-3000:]}"
+        time.sleep(0.2)
+    return found
+
+
+def test_a_replica_that_crashes_while_it_starts_takes_nothing_else_down(served):
+    """Kill a replica, then its replacement before it answers: once the service has been up, a replica
+    that keeps failing is restarted (with backoff) and never stops nginx or the healthy replica."""
+    from gradio_client import handle_file
+
+    first = served.replica_pids()
+    port = int(re.search(r"replica 0 answers at http://127.0.0.1:(\d+)/", served.supervisor_log())[1])
+    os.kill(first[0], signal.SIGKILL)
+    started = wait_for("its replacement", lambda: replica_processes(served.proc.pid, port) - {first[0]}, served)
+    (replacement,) = started
+    assert served.replica_pids()[0] == first[0]  # it has not answered yet: it is still starting
+    crashes = served.supervisor_log().count("replica 0 (port")
+    os.kill(replacement, signal.SIGKILL)
+    wait_for(  # the supervisor saw the second crash, or gave up
+        "the supervisor's word on the replacement's crash",
+        lambda: served.supervisor_log().count("replica 0 (port") > crashes or served.proc.poll() is not None,
+        served,
+    )
+    assert served.proc.poll() is None, served.supervisor_log()[-3000:]
+    with urllib.request.urlopen(served.url, timeout=30) as page:  # nginx and replica 1 still serve
+        assert page.status == 200
+    client = api_client(served.url, download_files=False)
+    try:
+        assert client.predict(handle_file(str(DIGITS / "7.png")), api_name="/classify_digit")["label"] == "7"
+    finally:
+        client.close()
+    back = wait_for("replica 0 back", lambda: served.replica_pids()[0] not in (first[0], replacement), served, 300)
+    assert back and served.proc.poll() is None
+    assert served.replica_pids()[1] == first[1]  # the healthy replica was never restarted
+
+
 def descendants(pid: int) -> set[int]:
     children = defaultdict(set)
     for stat in Path("/proc").glob("[0-9]*/stat"):

@@ -20,10 +20,14 @@ own CUDA context and copy of the models (a few hundred MB of GPU memory per repl
 here); the GPU time-slices between processes. Optional, for more overlap between them: start NVIDIA's
 MPS daemon (``nvidia-cuda-mps-control -d``) before this command; the replicas use it without change.
 
-A replica that dies after it has served is restarted on its port. Meanwhile nginx sends its
+Once the service is up, one replica's failures never stop the others: a replica that dies (or does not
+answer within --start-timeout of a restart) is started again on its port, after 1 s, then 2, 4, ... up
+to 30 s while it keeps failing before it answers; once it has served for 60 s its next crash waits 1 s
+again. Each crash is logged with its exit code and its restart's delay. Meanwhile nginx sends its
 visitors to the others, and sends them back once it answers: each move loses what they had in flight
-and starts them a new session (Gradio keeps sessions in the process's memory). A replica
-that fails to start, or nginx dying, stops everything with the reason and exit code 1. Ctrl-C or
+and starts them a new session (Gradio keeps sessions in the process's memory). Before the service is
+up, a replica that fails to start stops everything (a broken install fails fast), as does nginx dying
+at any time, with the reason and exit code 1. Ctrl-C or
 SIGTERM stops nginx first, then every replica; children also get SIGTERM if this process is killed
 outright (Linux's parent-death signal), so nothing is left behind.
 """
@@ -48,6 +52,8 @@ from archdemo.paths import ROOT
 from archdemo.settings import Settings
 
 log = logging.getLogger("archdemo.deploy.replicas")
+BACKOFF_S = (1.0, 30.0)  # the first and the longest wait before a failed replica is started again
+STEADY_S = 60.0  # a replica that has served this long is healthy again: its next crash waits BACKOFF_S[0]
 
 
 @dataclass
@@ -62,6 +68,9 @@ class Replica:
     proc: subprocess.Popen | None = None
     ready: bool = False  # answered HTTP 200 since its last start
     started: float = field(default=0.0)
+    answered: float = 0.0  # when it first answered since its last start
+    failures: int = 0  # failures in a row, not counting those before it last served for STEADY_S
+    restart_at: float | None = None  # while it is down: when to start it again (proc is None meanwhile)
 
     @property
     def url(self) -> str:
@@ -119,9 +128,15 @@ class Supervisor:
             )
         if time.monotonic() - replica.started > self.args.start_timeout:
             raise RuntimeError(f"replica {replica.index} did not answer within {self.args.start_timeout:.0f} s")
+        return self.probe(replica)
+
+    def probe(self, replica: Replica) -> bool:
+        """Whether a started replica answers now; the first time it does is logged (with its pid)."""
         replica.ready = answers(replica.url)
         if replica.ready:
-            log.info("replica %d answers at %s (pid %d)", replica.index, replica.url, replica.proc.pid)
+            replica.answered = time.monotonic()
+            again = f", after {replica.failures} failure(s) in a row" if replica.failures else ""
+            log.info("replica %d answers at %s (pid %d)%s", replica.index, replica.url, replica.proc.pid, again)
         return replica.ready
 
     def start(self) -> None:
@@ -155,23 +170,52 @@ class Supervisor:
         log.info("serving at %s: nginx (pid %d) in front of %d replicas", public, self.nginx.pid, len(self.replicas))
 
     def watch(self) -> None:
-        """Until interrupted: restart replicas that die after serving; raise if nginx dies."""
+        """Until interrupted: look after each replica (``tend``); raise only if nginx dies."""
         while True:
             time.sleep(0.5)
             if self.nginx.poll() is not None:
                 raise RuntimeError(f"nginx exited with code {self.nginx.returncode}; see {self.run_dir}/error.log")
             for r in self.replicas:
-                if not self.wait_ready(r):
-                    continue
-                if r.proc.poll() is not None:
-                    log.error(
-                        "replica %d (port %d) exited with code %s; restarting it (its log: %s)",
-                        r.index,
-                        r.port,
-                        r.proc.returncode,
-                        r.log_path,
-                    )
-                    r.start()
+                self.tend(r)
+
+    def tend(self, r: Replica) -> None:
+        """Once the service is up: start a replica whose backoff is over, note when it answers, and put one
+        that died (or never answered) down for a backoff. Never raises: the other replicas keep serving."""
+        now = time.monotonic()
+        if r.proc is None:
+            if now >= (r.restart_at or 0.0):
+                r.start()
+                log.info("replica %d started again (pid %d)", r.index, r.proc.pid)
+            return
+        code = r.proc.poll()
+        if code is None and not r.ready:
+            if now - r.started <= self.args.start_timeout:
+                self.probe(r)
+                return
+            log.error("replica %d did not answer within %.0f s of its start; stopping it", r.index, now - r.started)
+            stop_process(r.proc, signal.SIGKILL)
+            code = r.proc.returncode
+        if code is None:
+            if r.failures and now - r.answered >= STEADY_S:
+                r.failures = 0
+            return
+        if r.ready and now - r.answered >= STEADY_S:
+            r.failures = 0
+        delay = min(BACKOFF_S[1], BACKOFF_S[0] * 2**r.failures)
+        r.failures += 1
+        log.error(
+            "replica %d (port %d, pid %d) exited with code %s %s; restarting it in %.0f s (failure %d in a row; "
+            "the others keep serving; its log: %s)",
+            r.index,
+            r.port,
+            r.proc.pid,
+            code,
+            f"after serving {now - r.answered:.0f} s" if r.ready else "before it answered",
+            delay,
+            r.failures,
+            r.log_path,
+        )
+        r.proc, r.ready, r.restart_at = None, False, now + delay
 
     def stop(self) -> None:
         """nginx first (no new requests), then every replica at once."""
