@@ -367,3 +367,105 @@ def test_with_own_models_off_the_pad_takes_no_model(tmp_path):
     pad, ask = live_pad(off)
     assert ask(pad.token_for("hub:a/b@" + "0" * 40)) == {"error": UNKNOWN_MODEL}
     assert ask("/proc/self/cwd/weights/cnn") == {"error": UNKNOWN_MODEL}
+
+
+# ----- what a visitor's repo may cost on disk ------------------------------------------------------------------
+
+
+def files_under(folder: Path) -> dict[str, int]:
+    """Bytes on disk per file (a cache's snapshots are links to its blobs: counted once, as blobs)."""
+    found = (p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    return {str(p.relative_to(folder)): p.stat().st_size for p in found}
+
+
+def oversized_config() -> str:
+    """A config.json of 2 MB: a real CNN's fields padded with spaces (still valid JSON)."""
+    return json.dumps({"architecture": "DigitCNN", "channels": [4, 8, 8]}) + " " * (2 * 2**20)
+
+
+def test_an_oversized_config_is_refused_from_its_announced_size_before_a_byte_is_kept(hub, store, tmp_path):
+    hub.add_commit("someone/big-config", {"config.json": oversized_config(), "model.safetensors": b"x" * 64})
+    message = refusal(store, "cnn", "someone/big-config")
+    assert "config.json" in message and "2 MB" in message and "1 MB" in message, message
+    assert not [p for p in hub.paths("GET") if p.endswith("config.json")]  # asked its size (HEAD), never its bytes
+    assert not [f for f, size in files_under(tmp_path / "hf").items() if size > 2**20]
+
+
+@pytest.mark.parametrize("announced", [None, 100], ids=["size-omitted", "size-understated"])
+def test_an_oversized_config_is_stopped_on_its_bytes_when_the_hub_hides_its_size(hub, store, tmp_path, announced):
+    import dataclasses
+
+    import huggingface_hub
+    from huggingface_hub import file_download
+
+    real = file_download.get_hf_file_metadata
+
+    def lying(*args, **kwargs):  # what a server that omits or understates Content-Length makes the client see
+        return dataclasses.replace(real(*args, **kwargs), size=announced)
+
+    monkeypatch = pytest.MonkeyPatch()
+    with monkeypatch.context() as m:
+        m.setattr(file_download, "get_hf_file_metadata", lying)
+        m.setattr(huggingface_hub, "get_hf_file_metadata", lying)
+        hub.add_commit("someone/lying-config", {"config.json": oversized_config(), "model.safetensors": b"x" * 64})
+        message = refusal(store, "cnn", "someone/lying-config")
+    assert "config.json" in message and "1 MB" in message, message
+    assert not [f for f, size in files_under(tmp_path / "hf").items() if size > 2**20]
+
+
+def test_visitors_downloads_stay_in_a_bounded_cache_of_their_own(hub, tmp_path, monkeypatch):
+    from archdemo.weights import visitor_files
+
+    store = ModelStore(Settings(device="cpu"))
+    repos = [f"someone/cnn-{k}" for k in range(6)]
+    for k, repo in enumerate(repos):
+        torch.manual_seed(k)
+        publish(hub, DigitCNN(DigitCNNConfig(channels=(4, 8, 8))).eval(), tmp_path / repo, repo)
+    cache = visitor_files.cache_dir()
+    store.load_user_model("cnn", repos[0])
+    one_repo = sum(files_under(cache).values())
+    assert one_repo > 0
+    bound = int(2.5 * one_repo)  # room for two repos, not three
+    monkeypatch.setattr(visitor_files, "CACHE_MAX_BYTES", bound)
+
+    for repo in repos[1:4]:
+        store.load_user_model("cnn", repo)
+        assert sum(files_under(cache).values()) <= bound
+    store.load_user_model("cnn", repos[2])  # used again: now the most recent
+    store.load_user_model("cnn", repos[4])
+    assert sum(files_under(cache).values()) <= bound
+    kept = {p.name for p in cache.iterdir() if p.name.startswith("models--")}
+    assert kept == {"models--someone--cnn-2", "models--someone--cnn-4"}, kept  # the least recently used went
+    store.load_user_model("cnn", repos[0])  # an evicted repo downloads again and loads
+    hub_cache = tmp_path / "hf" / "hub"
+    assert not [p for p in hub_cache.iterdir() if p.name.startswith("models--someone--")]  # not the app's cache
+
+
+def test_a_download_that_takes_too_long_is_stopped(hub, store, tmp_path, monkeypatch):
+    from archdemo.weights import visitor_files
+
+    publish(hub, small_cnn(), tmp_path / "m", "someone/slow-cnn")
+    monkeypatch.setattr(visitor_files, "DOWNLOAD_TIMEOUT_S", -1.0)  # every byte arrives "too late"
+    message = refusal(store, "cnn", "someone/slow-cnn")
+    assert "config.json took over" in message, message
+    assert not [f for f in files_under(visitor_files.cache_dir()) if f.endswith("config.json")]
+
+
+def test_a_fine_tuned_model_on_a_base_of_the_visitors_choosing_is_refused_before_the_base_is_asked(hub, store):
+    config = {"architecture": "PretrainedSentimentTransformer", "base_repo": "someone/huge-base", "hidden_size": 32}
+    config |= {"num_layers": 1, "num_heads": 2, "intermediate_size": 64, "vocab_size": 100, "max_len": 32}
+    hub.add_commit("someone/other-base", {"config.json": json.dumps(config), "model.safetensors": b"x" * 64})
+    message = refusal(store, "pretrained_transformer", "someone/other-base")
+    assert "someone/huge-base" in message and "own base" in message, message
+    assert not [p for p in hub.paths() if "huge-base" in p]
+
+
+def test_the_bytes_are_counted_as_they_arrive_when_no_size_is_given_at_all():
+    """A chunked answer with no Content-Length and no announced size: the count of bytes stops it."""
+    from archdemo.weights import visitor_files
+
+    bar = visitor_files.capped_progress("config.json", 2**20)(total=None, desc="config.json")
+    for _ in range(4):
+        bar.update(256 * 2**10)  # exactly 1 MB: allowed
+    with pytest.raises(visitor_files.FileRefused, match="config.json is over 1 MB"):
+        bar.update(1)

@@ -27,6 +27,7 @@ from torch import nn
 
 from archdemo import __version__
 from archdemo.paths import BUNDLED_DIR, CARD_NAME, CONFIG_NAME, WEIGHTS_NAME
+from archdemo.weights import visitor_files
 from archdemo.weights.reach import transport_errors
 from archdemo.weights.registry import ModelSpec, get_spec
 
@@ -36,9 +37,12 @@ log = logging.getLogger("archdemo.weights.hub")
 # every place a repo id comes in (a visitor's panel, a weights source, publish's --repo-id).
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 _REVISION = re.compile(r"^[\w.][\w./-]{0,99}$")  # a commit hash, tag or branch name
-# What a model someone points the app at may cost: checked before its weights are downloaded
-# (file size) and before any memory is given to it (parameters are counted on the "meta" device).
+# What a model someone points the app at may cost: each file's size, checked before it is downloaded and
+# on the bytes that arrive (archdemo.weights.visitor_files), and its parameters, counted on the "meta"
+# device before any memory is given to it.
 USER_MAX_WEIGHTS_BYTES = 50 * 1024 * 1024
+USER_MAX_FILE_BYTES = {CONFIG_NAME: 1024 * 1024, WEIGHTS_NAME: USER_MAX_WEIGHTS_BYTES}
+USER_MAX_OTHER_FILE_BYTES = 20 * 1024 * 1024  # any other file (a tokenizer's)
 USER_MAX_PARAMETERS = 10_000_000
 USER_MAX_TEXT_LEN = 512
 
@@ -84,8 +88,9 @@ def default_source(spec: ModelSpec, weights: str = "bundled", named: str | None 
     return bundled_source(spec.name)
 
 
-def fetch(source: WeightsSource, filename: str) -> Path:
-    """Path to one file of a source; Hub files come through huggingface_hub's cache."""
+def fetch(source: WeightsSource, filename: str, visitor: bool = False) -> Path:
+    """Path to one file of a source; Hub files come through huggingface_hub's cache, or for a ``visitor``'s
+    repo capped (``USER_MAX_FILE_BYTES``) through the bounded cache of ``archdemo.weights.visitor_files``."""
     if source.kind == "dir":
         path = Path(source.location) / filename
         if not path.is_file():
@@ -101,7 +106,12 @@ def fetch(source: WeightsSource, filename: str) -> Path:
     )
 
     try:
+        if visitor:
+            limit = USER_MAX_FILE_BYTES.get(filename, USER_MAX_OTHER_FILE_BYTES)
+            return visitor_files.download(source.location, filename, source.revision or "main", limit)
         return Path(hf_hub_download(source.location, filename, revision=source.revision, library_name="archdemo"))
+    except visitor_files.FileRefused as e:
+        raise WeightsError(f"{source.location}'s {e}") from None
     except RepositoryNotFoundError:
         raise WeightsError(f"Hub repo {source.location} not found (or it is private)") from None
     except RevisionNotFoundError:
@@ -137,21 +147,22 @@ def user_source(repo_id: str, revision: str = "") -> WeightsSource:
 
 
 def pin(source: WeightsSource) -> WeightsSource:
-    """The same Hub source at the commit its revision points to now (a branch or tag moves; a commit does not)."""
-    commit = Path(fetch(source, CONFIG_NAME)).parent.name  # the snapshot folder is named by its commit
+    """A visitor's Hub source at the commit its revision points to now (a branch or tag moves; a commit does not)."""
+    commit = Path(fetch(source, CONFIG_NAME, visitor=True)).parent.name  # the snapshot folder is named by its commit
     return WeightsSource("hub", source.location, commit) if re.fullmatch(r"[0-9a-f]{40}", commit) else source
 
 
 def load_user_model(name: str, source: WeightsSource, device: str | torch.device = "cpu") -> nn.Module:
     """A model from a repo a visitor chose (best ``pin``ned first), with limits.
 
-    Beyond what ``load_model`` checks (the architecture, every field and tensor), this refuses a
-    weights file over ``USER_MAX_WEIGHTS_BYTES`` before downloading it, a config that would build
-    more than ``USER_MAX_PARAMETERS`` parameters before allocating them, and text models that read
-    more than ``USER_MAX_TEXT_LEN`` tokens.
+    Beyond what ``load_model`` checks (the architecture, every field and tensor), this refuses any
+    file over its cap (``USER_MAX_FILE_BYTES``) before downloading it or as its bytes arrive, a config
+    that would build more than ``USER_MAX_PARAMETERS`` parameters before allocating them, text models
+    that read more than ``USER_MAX_TEXT_LEN`` tokens, and a fine-tuned model on any base but the app's
+    own pinned one (so a visitor never has the app download a base or a tokenizer of their choosing).
     """
     spec = get_spec(name)
-    config = load_config(name, source)
+    config = load_config(name, source, visitor=True)
     try:
         with torch.device("meta"):
             n_params = sum(p.numel() for p in spec.model_cls(config).parameters())
@@ -165,23 +176,13 @@ def load_user_model(name: str, source: WeightsSource, device: str | torch.device
     max_len = getattr(config, "max_len", None)
     if max_len is not None and max_len > USER_MAX_TEXT_LEN:
         raise WeightsError(f"{source.location} reads up to {max_len} tokens; this app takes up to {USER_MAX_TEXT_LEN}.")
-    size = _hub_file_size(source, WEIGHTS_NAME)
-    if size is not None and size > USER_MAX_WEIGHTS_BYTES:
+    own, base = spec.config_cls, ("base_repo", "base_revision", "base_sha256", "tokenizer_sha256")
+    if hasattr(config, "base_repo") and any(getattr(config, k) != getattr(own, k) for k in base):
         raise WeightsError(
-            f"{source.location}'s {WEIGHTS_NAME} is {size / 2**20:.0f} MB; this app takes up to "
-            f"{USER_MAX_WEIGHTS_BYTES / 2**20:.0f} MB."
+            f"{source.location} builds on {str(config.base_repo)[:100]}; this app takes fine-tuned models on its "
+            f"own base only: {own.base_repo} at {own.base_revision[:12]}, with its files' pinned hashes."
         )
-    return load_model(name, source, device)
-
-
-def _hub_file_size(source: WeightsSource, filename: str) -> int | None:
-    """The size the Hub announces for a file (None when offline or unknown); errors come later from fetch."""
-    from huggingface_hub import get_hf_file_metadata, hf_hub_url
-
-    try:
-        return get_hf_file_metadata(hf_hub_url(source.location, filename, revision=source.revision)).size
-    except Exception:  # noqa: BLE001 - offline or not found: fetch() then says which, clearly
-        return None
+    return load_model(name, source, device, visitor=True)
 
 
 def config_to_dict(config: object) -> dict:
@@ -213,10 +214,10 @@ def config_from_dict(spec: ModelSpec, data: dict, origin: str) -> object:
         raise WeightsError(f"{origin}: {e}") from None
 
 
-def load_config(name: str, source: WeightsSource | None = None) -> object:
+def load_config(name: str, source: WeightsSource | None = None, visitor: bool = False) -> object:
     spec = get_spec(name)
     source = source or default_source(spec)
-    path = fetch(source, CONFIG_NAME)
+    path = fetch(source, CONFIG_NAME, visitor)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -226,11 +227,14 @@ def load_config(name: str, source: WeightsSource | None = None) -> object:
     return config_from_dict(spec, data, str(path))
 
 
-def load_model(name: str, source: WeightsSource | None = None, device: str | torch.device = "cpu") -> nn.Module:
-    """Build model ``name`` from ``source`` (default: see module docstring), strictly, in eval mode."""
+def load_model(
+    name: str, source: WeightsSource | None = None, device: str | torch.device = "cpu", visitor: bool = False
+) -> nn.Module:
+    """Build model ``name`` from ``source`` (default: see module docstring), strictly, in eval mode;
+    a ``visitor``'s files are fetched capped, into their own cache (see ``fetch``)."""
     spec = get_spec(name)
     source = source or default_source(spec)
-    config = load_config(name, source)
+    config = load_config(name, source, visitor)
     try:
         model = spec.model_cls(config)
     except Exception as e:  # a config whose numbers cannot build the model (e.g. heads not dividing width)
@@ -243,7 +247,7 @@ def load_model(name: str, source: WeightsSource | None = None, device: str | tor
             model.load_base_state(load_base_weights(config))
         except (BaseModelError, ValueError) as e:
             raise WeightsError(f"{source}: the pretrained base: {e}") from None
-    path = fetch(source, WEIGHTS_NAME)
+    path = fetch(source, WEIGHTS_NAME, visitor)
     try:
         state = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError) as e:
