@@ -41,7 +41,7 @@ def record_outside(module, args):
 
 def entry_module(name: str, model: torch.nn.Module) -> torch.nn.Module:
     """The first layer every pass through a model goes through: one call of it is one forward."""
-    for attr in ("embeddings", "embedding", "encoder", "stages"):
+    for attr in ("embeddings", "embedding", "encoder", "stages", "patch_embedding", "lstm"):
         part = getattr(model, attr, None)
         if part is not None:
             return part[0] if isinstance(part, torch.nn.ModuleList) else part
@@ -65,8 +65,8 @@ def inputs_for(fn) -> list:
         kind = type(c).__name__
         if kind == "HTML":  # the drawing pad: the digit reduced to 28x28, as the browser sends it
             values.append(to_pad(prepare_digit(canvas)))
-        elif kind == "Image":
-            values.append(canvas)
+        elif kind == "Image":  # an upload arrives as a file path (type="filepath"), else as an array
+            values.append(str(DIGIT) if getattr(c, "type", None) == "filepath" else canvas)
         elif kind == "Textbox":
             values.append("It's not bad, I'd say!")
         elif kind == "File":
