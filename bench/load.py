@@ -1,7 +1,7 @@
 """Load test: many concurrent API clients against the app started as a user starts it, and the queue bound.
 
 Phase 1 (main): ``--clients`` threads, each with its own ``gradio_client.Client``, each sending
-``--requests-per-client`` requests that cycle over the four endpoints (digit PNGs from archdemo/assets/digits
+``--requests-per-client`` requests that cycle over every endpoint (digit PNGs from archdemo/assets/digits
 and short sentences). Every answer is checked (the digit k sample must be classified "k", sentiment labels
 must be positive/negative, denoising must return two images and PSNR metrics). Reports requests, failures
 (with the first messages), p50/p95 latency, requests per second, and the app's resident memory (VmRSS from
@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archdemo.weights.registry import CHAR_MODELS, DIGIT_MODELS, MODELS
 from bench.common import (
     DIGITS,
     RESULTS,
@@ -38,7 +39,10 @@ from bench.common import (
     write_json,
 )
 
-ENDPOINTS = ("/classify_digit", "/denoise_digit", "/rnn_sentiment", "/transformer_sentiment")
+# Every endpoint the app serves: each model's (from the registry) and the anomaly meter's.
+ENDPOINTS = (*(f"/{spec.api_name}" for spec in MODELS.values()), "/digit_anomaly")
+DIGIT_READERS = {f"/{MODELS[n].api_name}" for n in DIGIT_MODELS}
+WRITERS = {f"/{MODELS[n].api_name}" for n in CHAR_MODELS}
 SENTENCES = (
     "a wonderful, warm and funny film",
     "dull, lifeless and far too long",
@@ -75,12 +79,24 @@ def make_request(i: int) -> tuple[str, tuple, Callable[[object], str | None]]:
 
     api = ENDPOINTS[i % len(ENDPOINTS)]
     digit = (i // len(ENDPOINTS)) % 10
-    if api == "/classify_digit":
+    if api in DIGIT_READERS:
         args: tuple = (handle_file(str(DIGITS / f"{digit}.png")),)
 
+        def check(r: object) -> str | None:  # the CNN reads every sample right; the others must answer a digit
+            right = str(digit) if api == "/classify_digit" else r.get("label") if isinstance(r, dict) else None
+            ok = isinstance(r, dict) and r.get("label") == right and len(r.get("probabilities", {})) == 10
+            return None if ok else f"{api} {digit}.png gave {r!r:.200}"
+    elif api == "/digit_anomaly":
+        args = (handle_file(str(DIGITS / f"{digit}.png")),)
+
         def check(r: object) -> str | None:
-            ok = isinstance(r, dict) and r.get("label") == str(digit)
-            return None if ok else f"classify {digit}.png gave {r!r:.200}"
+            ok = isinstance(r, dict) and set(r) == {"score", "percentile", "unusual"}
+            return None if ok else f"anomaly gave {r!r:.200}"
+    elif api in WRITERS:
+        args = ("ROMEO:\n", 20, 0.8, i)
+
+        def check(r: object) -> str | None:
+            return None if isinstance(r, str) and len(r) == 20 else f"{api} gave {r!r:.200}"
     elif api == "/denoise_digit":
         args = (handle_file(str(DIGITS / f"{digit}.png")), 0.3)
 

@@ -18,6 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import CHROMIUM_ARGS  # noqa: E402
 from test_browser import SEVEN, draw, open_tab  # noqa: E402
 
+from archdemo.weights.registry import MODELS  # noqa: E402
+
 OUT = Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "screenshots"
 SENTENCE = "It's not bad, I'd say!"
 
@@ -54,11 +56,11 @@ def shoot(url: str) -> list[Path]:
                         )
                     if name == "write":
                         page.locator("#write-submit").click()
-                        page.wait_for_timeout(4000)  # both models stream their 300 characters
+                        page.wait_for_timeout(4000)  # the writers stream their 300 characters
                     if name == "compare":
                         page.wait_for_function(
                             "() => (document.querySelector('#compare-table').innerText.match(/ ms/g) || []).length"
-                            " === 7",
+                            f" === {len(MODELS)}",
                             timeout=60_000,
                         )
                     page.wait_for_timeout(1500)

@@ -25,16 +25,33 @@ def test_api_lists_exactly_the_documented_endpoints(client):
     names = set(api["named_endpoints"])
     assert names == {
         "/classify_digit",
+        "/classify_digit_rnn",
+        "/classify_digit_transformer",
+        "/classify_digit_probe",
         "/denoise_digit",
         "/digit_anomaly",
         "/rnn_sentiment",
         "/transformer_sentiment",
         "/pretrained_transformer_sentiment",
+        "/cnn_sentiment",
         "/generate_rnn",
         "/generate_gpt",
+        "/generate_cnn",
     }
     params = api["named_endpoints"]["/denoise_digit"]["parameters"]
     assert [p["parameter_name"] for p in params] == ["image", "noise_level"]
+
+
+@pytest.mark.parametrize("endpoint", ["/classify_digit_rnn", "/classify_digit_transformer", "/classify_digit_probe"])
+def test_every_digit_reader_has_the_cnns_inputs_and_answer_shape(client, endpoint):
+    from gradio_client import handle_file
+
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert [p["parameter_name"] for p in api[endpoint]["parameters"]] == ["image"]
+    result = client.predict(handle_file(str(DIGITS / "7.png")), api_name=endpoint)
+    assert result["label"] == "7" and set(result["probabilities"]) == {str(d) for d in range(10)}
+    with pytest.raises(Exception, match="not an image"):
+        client.predict(handle_file(__file__), api_name=endpoint)
 
 
 def test_classify_digit(client):
@@ -76,7 +93,9 @@ def test_digit_anomaly(client, tmp_path):
     assert scribble["unusual"] is True and scribble["score"] > digit["score"]
 
 
-@pytest.mark.parametrize("endpoint", ["/rnn_sentiment", "/transformer_sentiment", "/pretrained_transformer_sentiment"])
+@pytest.mark.parametrize(
+    "endpoint", ["/rnn_sentiment", "/transformer_sentiment", "/pretrained_transformer_sentiment", "/cnn_sentiment"]
+)
 def test_sentiment(client, endpoint):
     pos = client.predict("An absolute delight from start to finish.", api_name=endpoint)
     neg = client.predict("Tedious, ugly and far too long.", api_name=endpoint)

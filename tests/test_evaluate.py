@@ -10,6 +10,7 @@ import pytest
 
 from archdemo.tools.evaluate import evaluate
 from archdemo.weights.hub import BUNDLED_DIR
+from archdemo.weights.registry import MODELS
 
 pytestmark = pytest.mark.data
 
@@ -18,8 +19,12 @@ FLOORS = {
     ("autoencoder", "psnr_denoised"): 20.0,
     ("rnn", "accuracy"): 0.82,
     ("transformer", "accuracy"): 0.82,
+    ("digit_rnn", "accuracy"): 0.985,  # issue 18's goals for the new readers
+    ("digit_transformer", "accuracy"): 0.985,
+    ("autoencoder_probe", "accuracy"): 0.90,
+    ("text_cnn", "accuracy"): 0.82,  # its goal is 0.83, not met (README); this floor keeps what it has
 }
-CEILINGS = {("char_rnn", "val_loss"): 1.60, ("char_gpt", "val_loss"): 1.55}  # nats per character
+CEILINGS = {("char_rnn", "val_loss"): 1.60, ("char_gpt", "val_loss"): 1.55, ("char_cnn", "val_loss"): 1.65}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +44,7 @@ def test_bundled_weights_meet_the_quality_floors(results):
 
 
 def test_model_cards_quote_the_evaluate_numbers(results):
-    for model in ("cnn", "autoencoder", "rnn", "transformer", "char_rnn", "char_gpt"):
+    for model in (m for m in MODELS if m != "pretrained_transformer"):  # test_cards.py checks every card exactly
         metrics = results[model]
         card = (BUNDLED_DIR / model / "README.md").read_text()
         assert card.startswith("---\n") and "model-index:" in card
@@ -55,16 +60,7 @@ def test_cli_prints_one_json_object(data):
         timeout=300,
     ).stdout
     obj = json.loads(out)
-    assert set(obj) == {
-        "cnn",
-        "autoencoder",
-        "rnn",
-        "transformer",
-        "pretrained_transformer",
-        "negation_contrast",
-        "char_rnn",
-        "char_gpt",
-    }
+    assert set(obj) == {*MODELS, "negation_contrast"}
     assert obj["char_gpt"]["n"] == 63 and obj["char_gpt"]["val_loss"] > 0  # --limit 64: the first 64 characters
     assert 0 <= obj["pretrained_transformer"]["accuracy"] <= 1
     assert obj["negation_contrast"]["rnn"]["all"]["n"] == 60

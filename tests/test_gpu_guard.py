@@ -23,9 +23,10 @@ MEASUREMENTS = {"measured": 21}
 # each chunk of characters one spaces.GPU call; in the tab the GPT also reads its newest character, to show
 # that character's attention.
 WRITING = {
-    "write_both": {"char_rnn": 300, "char_gpt": 301},
+    "write_both": {"char_rnn": 300, "char_gpt": 301, "char_cnn": 300},
     "generate_rnn": {"char_rnn": 200},
     "generate_gpt": {"char_gpt": 200},
+    "generate_cnn": {"char_cnn": 200},
 }
 MEASUREMENTS.update({name: max(models.values()) for name, models in WRITING.items()})
 
@@ -75,17 +76,22 @@ def test_each_interaction_runs_each_model_once(report):
 @pytest.mark.parametrize(
     "handler, models",
     [
-        ("classify", {"cnn": 1}),  # the CNN tab at pen-up: feature maps and CAM from one pass
+        # The CNN tab at pen-up: feature maps and CAM, and every other digit reader, in one guarded pass.
+        ("classify", {"cnn": 1, "digit_rnn": 1, "digit_transformer": 1, "autoencoder_probe": 1}),
         ("cnn-sketchpad.live", {"cnn": 1}),  # the pad's reading while the pen moves
         ("run", {"autoencoder": 1, "cnn": 1}),  # denoise + code + the meter's rebuild; the CNN on all three
         ("walk_between", {"autoencoder": 1}),
-        ("readers", {"rnn": 1, "transformer": 1, "pretrained_transformer": 1}),  # Compare: each reader once
+        ("readers", {"rnn": 1, "transformer": 1, "pretrained_transformer": 1, "text_cnn": 1}),  # each reader once
         ("classify_digit", {"cnn": 1}),
         ("denoise_digit", {"autoencoder": 1}),
         ("digit_anomaly", {"autoencoder": 1}),
         ("rnn_sentiment", {"rnn": 1}),
         ("transformer_sentiment", {"transformer": 1}),
         ("pretrained_transformer_sentiment", {"pretrained_transformer": 1}),
+        ("cnn_sentiment", {"text_cnn": 1}),
+        ("classify_digit_rnn", {"digit_rnn": 1}),
+        ("classify_digit_transformer", {"digit_transformer": 1}),
+        ("classify_digit_probe", {"autoencoder_probe": 1}),
     ],
 )
 def test_interactions_run_exactly_the_models_they_show(report, handler, models):

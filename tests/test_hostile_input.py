@@ -31,7 +31,7 @@ import torch
 from PIL import Image
 
 from archdemo.errors import InputError
-from archdemo.inputs.images import load_image_file
+from archdemo.inputs.images import load_image_file, prepare_digit
 from archdemo.paths import SAMPLE_DIGITS
 from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
@@ -39,7 +39,7 @@ from archdemo.tasks import anomaly as A
 from archdemo.tasks import digits as D
 from archdemo.tasks.sentences import SentimentReading, read_sentence
 from archdemo.weights.hub import WeightsError, load_config
-from archdemo.weights.registry import MODELS, TEXT_MODELS
+from archdemo.weights.registry import DIGIT_MODELS, MODELS, TEXT_MODELS
 from archdemo.weights.store import ModelStore
 
 DIGITS = SAMPLE_DIGITS  # MNIST test digits, white on black
@@ -287,7 +287,7 @@ TEXT_CASES = [
 
 
 def _matrix() -> list:
-    rows = [(task, c) for task in ("classify", "denoise", "anomaly") for c in IMAGE_CASES]
+    rows = [(task, c) for task in ("classify", "readers", "denoise", "anomaly") for c in IMAGE_CASES]
     rows += [("noise-level", c) for c in NOISE_CASES]
     rows += [(name, c) for name in TEXT_MODELS for c in TEXT_CASES]
     return [
@@ -310,8 +310,12 @@ PATHS = ("api", "tab")
 def call(served: Served, task: str, path: str, given: object):
     """``given`` as the API ("api": ``Answers``) or a tab ("tab": the task functions) hands it over."""
     api, store = path == "api", served.store
-    if task in ("classify", "denoise", "anomaly"):
+    if task in ("classify", "readers", "denoise", "anomaly"):
         image = load_image_file(str(given)) if isinstance(given, Path) else given  # ui/api.py's _load
+        if task == "readers":  # every digit reader: its own endpoint, and the CNN tab's row at pen-up
+            if api:
+                return {name: served.answers.classify_digit(image, name) for name in DIGIT_MODELS}
+            return D.read_every_reader(store, prepare_digit(image))
         if task == "classify":
             return served.answers.classify_digit(image) if api else D.classify_digit(store, image)
         if task == "anomaly":
@@ -361,6 +365,13 @@ def assert_valid_answer(served: Served, task: str, api: object, tab: object) -> 
         assert tab.digit.shape == tab.cam.shape == (28, 28)
         assert np.isfinite(tab.digit).all() and np.isfinite(tab.cam).all()
         assert_same_label_answer(api, tab.answer)
+    elif task == "readers":
+        assert isinstance(tab, D.EveryReader) and list(api) == list(DIGIT_MODELS)
+        tabs = {"cnn": tab.cnn.answer, **{r.name: r.answer for r in tab.others}}
+        for name in DIGIT_MODELS:
+            assert_valid_label_answer(api[name], [str(d) for d in range(10)])
+            assert_same_label_answer(api[name], tabs[name])
+        assert all(np.isfinite(r.inside).all() for r in tab.others)
     elif task in ("denoise", "noise-level"):
         assert isinstance(api, tuple) and len(api) == 4
         assert isinstance(tab, D.DenoiseReading)
@@ -396,6 +407,9 @@ def assert_still_serving(served: Served, task: str) -> None:
         assert_valid_answer(served, task, api, tab)
         if "cnn" in served.real:
             assert api["label"] == tab.answer["label"] == "7"
+    elif task == "readers":
+        api = {name: served.answers.classify_digit(digit(7), name) for name in DIGIT_MODELS}
+        assert_valid_answer(served, task, api, D.read_every_reader(served.store, prepare_digit(digit(7))))
     elif task in ("denoise", "noise-level"):
         api, tab = served.answers.denoise_digit(digit(7), 0.3), D.denoise_digit(served.store, digit(7), 0.3)
         assert_valid_answer(served, task, api, tab)

@@ -7,18 +7,23 @@ import json
 import urllib.request
 
 
-def test_schema_lists_the_eight_tools_with_descriptions(app_url):
+def test_schema_lists_every_tool_with_a_description(app_url):
     with urllib.request.urlopen(app_url + "gradio_api/mcp/schema", timeout=30) as r:  # noqa: S310
         tools = {t["name"]: t for t in json.load(r)}
     assert set(tools) == {
         "classify_digit",
+        "classify_digit_rnn",
+        "classify_digit_transformer",
+        "classify_digit_probe",
         "denoise_digit",
         "digit_anomaly",
         "rnn_sentiment",
         "transformer_sentiment",
         "pretrained_transformer_sentiment",
+        "cnn_sentiment",
         "generate_rnn",
         "generate_gpt",
+        "generate_cnn",
     }
     for tool in tools.values():
         assert len(tool["description"]) > 40

@@ -15,6 +15,7 @@ from archdemo.inputs.characters import encode
 from archdemo.models.char_lm import SHAKESPEARE_CHARS
 from archdemo.plots import writing as plots_writing
 from archdemo.tasks.writing import MAX_LENGTH, TOP_K, check_prompt, check_settings, generate, training_record, write
+from archdemo.weights.registry import CHAR_MODELS
 
 PROMPT = "ROMEO:\nWhat light"
 
@@ -62,14 +63,14 @@ def test_good_settings_come_back_as_numbers():
     assert check_settings(10.0, 1, 7.0) == (10, 1.0, 7)
 
 
-@pytest.mark.parametrize("name", ["char_rnn", "char_gpt"])
+@pytest.mark.parametrize("name", CHAR_MODELS)
 def test_the_same_seed_writes_the_same_text(store, name):
     a = generate(store, name, PROMPT, 60, 0.8, 3)
     assert len(a) == 60 and a == generate(store, name, PROMPT, 60, 0.8, 3)
     assert a != generate(store, name, PROMPT, 60, 0.8, 4)
 
 
-@pytest.mark.parametrize("name", ["char_rnn", "char_gpt"])
+@pytest.mark.parametrize("name", CHAR_MODELS)
 def test_text_streams_in_growing_chunks_with_the_insides_of_every_character(store, name):
     steps = list(write(store, name, PROMPT, 70, 1.0, 0))
     sizes = [len(w.text) for w in steps]
@@ -78,8 +79,11 @@ def test_text_streams_in_growing_chunks_with_the_insides_of_every_character(stor
     assert w.done and not any(s.done for s in steps[:-1]) and w.first_seconds > 0
     assert w.top_ids.shape == w.top_probs.shape == (70, TOP_K)
     assert (np.diff(w.top_probs, axis=1) <= 0).all()  # best first
-    if name == "char_rnn":
-        assert w.hidden.shape == (70, store.get(name).config.hidden_size) and w.attention is None
+    model = store.get(name)
+    if hasattr(model, "receptive_field"):  # the CNN carries a cache of its inputs: no memory, no attention to show
+        assert w.hidden is None and w.attention is None
+    elif hasattr(model, "step"):  # the LSTM: its memory after every written character
+        assert w.hidden.shape == (70, model.config.hidden_size) and w.attention is None
     else:
         c = store.get(name).config
         assert w.context == (PROMPT + w.text)[-c.block_size :]
@@ -87,7 +91,7 @@ def test_text_streams_in_growing_chunks_with_the_insides_of_every_character(stor
         np.testing.assert_allclose(w.attention.sum(-1), 1.0, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["char_rnn", "char_gpt"])
+@pytest.mark.parametrize("name", CHAR_MODELS)
 def test_each_written_character_was_chosen_from_what_a_plain_forward_predicts(store, name):
     """The chunked generation (carried LSTM state, GPT key/value cache) predicts what one pass over the
     whole text predicts, for every written character."""
@@ -136,10 +140,11 @@ def test_the_write_tab_streams_both_models_then_draws_the_insides(app):
     assert inspect.isgeneratorfunction(fn.fn)
     outputs = list(fn.fn(PROMPT, 40, 0.8, 0))
     first, last = outputs[0], outputs[-1]
-    assert 0 < len(first[0]) <= 4 and 0 < len(first[1]) <= 4  # the first characters come at once
-    assert len(last[0]) == len(last[1]) == 40
-    writings, candidates, memory, attention = last[3], last[5], last[6], last[7]
-    assert set(writings) == {"char_rnn", "char_gpt"} and all(f is not None for f in (candidates, memory, attention))
+    n = len(CHAR_MODELS)  # one text box per writer, then the speed line, the writings, the slider, the pictures
+    assert all(0 < len(first[i]) <= 4 for i in range(n))  # the first characters come at once
+    assert all(len(last[i]) == 40 for i in range(n))
+    writings, candidates, memory, attention = last[n + 1], last[n + 3], last[n + 4], last[n + 5]
+    assert set(writings) == set(CHAR_MODELS) and all(f is not None for f in (candidates, memory, attention))
     look = next(f for f in app.fns.values() if f.name == "look_inside")
     assert all(f is not None for f in look.fn(writings, 10, "2"))
     assert look.fn(None, 1, "all (average)") == (None, None, None)
@@ -160,7 +165,9 @@ def client(app):
     return Client(app.local_url, verbose=False)
 
 
-@pytest.mark.parametrize("endpoint, name", [("/generate_rnn", "char_rnn"), ("/generate_gpt", "char_gpt")])
+@pytest.mark.parametrize(
+    "endpoint, name", [("/generate_rnn", "char_rnn"), ("/generate_gpt", "char_gpt"), ("/generate_cnn", "char_cnn")]
+)
 def test_generate_endpoints(client, store, endpoint, name):
     text = client.predict(PROMPT, 50, 0.8, 5, api_name=endpoint)
     assert text == generate(store, name, PROMPT, 50, 0.8, 5)

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from archdemo.plots.figure import ACCENT, LABEL, TICK, TITLE, new_figure
 
 DISPLAY = 196  # px: 28x28 digits are shown 7x larger, pixel for pixel
 
 if TYPE_CHECKING:
-    from archdemo.tasks.digits import DenoiseReading, DigitReading
+    from archdemo.tasks.digits import DenoiseReading, DigitReading, EveryReader, ReaderReading
 
 
 def enlarge(img28: np.ndarray) -> np.ndarray:
@@ -28,6 +28,79 @@ def enlarge(img28: np.ndarray) -> np.ndarray:
 def digit_pictures(r: DigitReading) -> dict[str, np.ndarray]:
     """The CNN tab's three pictures of one reading: what it saw, where its evidence was, its feature maps."""
     return {"seen": enlarge(r.digit), "cam": cam_overlay(r.digit, r.cam), "features": feature_maps_mosaic(r)}
+
+
+def every_reader_pictures(r: EveryReader) -> dict[str, np.ndarray]:
+    """One picture per digit reader, in the order of ``r``: the CNN's evidence, then each other reader's inside."""
+    pictures = {"cnn": cam_overlay(r.cnn.digit, r.cnn.cam)}
+    for other in r.others:
+        pictures[other.name] = reader_picture(other, r.cnn.digit)
+    return pictures
+
+
+def reader_picture(r: ReaderReading, digit28: np.ndarray) -> np.ndarray:
+    """A reader's inside as a picture, by its shape: beliefs after each row, attention maps, or a code."""
+    if r.inside.ndim == 2:
+        return rows_and_beliefs(digit28, r.inside, r.labels)
+    if r.inside.ndim == 4:
+        return attention_grid(digit28, r.inside)
+    return code_grid(r.inside)
+
+
+def rows_and_beliefs(digit28: np.ndarray, beliefs: np.ndarray, labels: Sequence[str], cell: int = 20) -> np.ndarray:
+    """The digit (left) beside what the LSTM believed after reading each of its rows (right, one column per class).
+
+    Row y of the right half is the reader's probability of each class once rows 0..y are read, so its
+    change of mind shows where the stroke that decides comes into view.
+    """
+    k = DISPLAY // beliefs.shape[0]  # 7 px per row, as the digit's rows
+    head = 16
+    heat = np.kron(np.clip(beliefs, 0, 1), np.ones((k, cell)))  # (196, classes * cell)
+    rgb = 1 - heat[..., None] * (1 - np.array(_rgb(ACCENT)))  # white (0) to the accent colour (1)
+    picture = np.ones((head + DISPLAY, DISPLAY + 8 + rgb.shape[1], 3))
+    picture[head:, :DISPLAY] = enlarge(digit28)[..., None] / 255.0
+    picture[head:, DISPLAY + 8 :] = rgb
+    image = Image.fromarray((picture * 255).astype(np.uint8))
+    draw, font = ImageDraw.Draw(image), ImageFont.load_default(size=12)
+    for c, label in enumerate(labels):
+        draw.text(
+            (DISPLAY + 8 + c * cell + cell // 2, head // 2), str(label), fill=(60, 60, 60), font=font, anchor="mm"
+        )
+    draw.text((DISPLAY // 2, head // 2), "rows read", fill=(60, 60, 60), font=font, anchor="mm")
+    return np.asarray(image)
+
+
+def attention_grid(digit28: np.ndarray, attention: np.ndarray, cell: int = 70, gap: int = 4) -> np.ndarray:
+    """The class token's attention over the patches, drawn on the digit: rows = layers, columns = heads.
+
+    attention (layers, heads, g, g); each map is scaled to its own largest weight, so a head that spreads
+    thinly still shows where it looked most.
+    """
+    layers, heads = attention.shape[:2]
+    out = np.full((layers * (cell + gap) - gap, heads * (cell + gap) - gap, 3), 255, np.uint8)
+    small = np.asarray(Image.fromarray(np.clip(digit28, 0, 1).astype(np.float32)).resize((28, 28)))
+    for i in range(layers):
+        for j in range(heads):
+            a = attention[i, j]
+            heat = np.kron(a / a.max() if a.max() > 0 else a, np.ones((28 // a.shape[0],) * 2))  # (28, 28)
+            y, x = i * (cell + gap), j * (cell + gap)
+            out[y : y + cell, x : x + cell] = cam_overlay(small, heat, size=cell)
+    return out
+
+
+def code_grid(code: np.ndarray, cell: int = 24) -> np.ndarray:
+    """A code of n numbers as a square-ish grid, blue below zero and red above (white is zero)."""
+    z = np.asarray(code, np.float64).ravel()
+    side = math.ceil(math.sqrt(len(z)))
+    grid = np.zeros(side * side)
+    grid[: len(z)] = z / (np.abs(z).max() or 1.0)
+    grid = grid.reshape(side, side)
+    rgb = colormaps["RdBu_r"]((grid + 1) / 2)[..., :3]
+    return (np.kron(rgb, np.ones((cell, cell, 1))) * 255).astype(np.uint8)
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    return tuple(int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
 
 
 def denoise_pictures(r: DenoiseReading) -> dict[str, np.ndarray]:

@@ -22,7 +22,7 @@ from archdemo.runtime.batching import MicroBatcher
 from archdemo.tasks import anomaly
 from archdemo.tasks.digits import classify_batch, corrupt, denoise_batch, denoise_metrics
 from archdemo.tasks.sentences import check_text_model, sentiment_batch
-from archdemo.weights.registry import TEXT_MODELS
+from archdemo.weights.registry import DIGIT_MODELS, TEXT_MODELS
 from archdemo.weights.store import ModelStore
 
 
@@ -31,7 +31,7 @@ class Answers:
         self.store = store
         # model name -> (prepared items -> one finished answer per item): what one forward pass serves.
         self.batch_fns: dict[str, Callable[[Sequence], list]] = {
-            "cnn": self._digit_answers,
+            **{n: functools.partial(self._digit_answers, n) for n in DIGIT_MODELS},
             "autoencoder": lambda xs: list(denoise_batch(store, np.stack(xs))),
             **{n: functools.partial(self._sentence_answers, n) for n in TEXT_MODELS},
         }
@@ -39,9 +39,9 @@ class Answers:
         if micro_batching:
             self.batchers = {name: MicroBatcher(fn, name=name) for name, fn in self.batch_fns.items()}
 
-    def _digit_answers(self, digits: Sequence[np.ndarray]) -> list[dict]:
-        labels = self.store.get("cnn").config.labels
-        return [label_dict(p, labels) for p in classify_batch(self.store, np.stack(digits))]
+    def _digit_answers(self, name: str, digits: Sequence[np.ndarray]) -> list[dict]:
+        labels = self.store.get(name).config.labels
+        return [label_dict(p, labels) for p in classify_batch(self.store, np.stack(digits), name)]
 
     def _sentence_answers(self, name: str, ids: Sequence[list[int]]) -> list[dict]:
         labels = self.store.get(name).config.labels
@@ -59,17 +59,13 @@ class Answers:
             return await anyio.to_thread.run_sync(self._forward, name, item)
         return await asyncio.wrap_future(batcher.submit(item))
 
-    def classify_digit(self, image) -> dict:
-        """Any drawing or upload -> {"label": "7", "probabilities": {"0": p0, ..., "9": p9}}."""
-        return self._forward("cnn", prepare_digit(image))
+    def classify_digit(self, image, name: str = "cnn") -> dict:
+        """Any drawing or upload -> {"label": "7", "probabilities": {"0": p0, ..., "9": p9}} from reader ``name``."""
+        return self._forward(_digit_reader(name), prepare_digit(image))
 
-    async def classify_digit_async(self, image) -> dict:
-        """``classify_digit`` awaited: what the API's ``/classify_digit`` runs."""
-        return await self.read_drawn_digit(prepare_digit(image))
-
-    async def read_drawn_digit(self, digit: np.ndarray) -> dict:
-        """A digit the drawing pad already reduced to 28x28 -> the same answer as ``classify_digit``."""
-        return await self._forward_async("cnn", digit)
+    async def read_drawn_digit(self, digit: np.ndarray, name: str = "cnn") -> dict:
+        """A digit already reduced to 28x28 (by the pad, or decoded off the loop) -> reader ``name``'s answer."""
+        return await self._forward_async(_digit_reader(name), digit)
 
     def denoise_digit(self, image, noise_level: object, kind: str = "gaussian", seed: int = 0) -> tuple:
         """-> (clean, noisy, denoised) 28x28 arrays in [0, 1] and {"psnr_noisy": dB, "psnr_denoised": dB}."""
@@ -93,7 +89,14 @@ class Answers:
         self.store.load_all()
         blank = np.zeros((28, 28), np.float32)
         blank[6:22, 13:15] = 1.0
-        self.classify_digit(blank)
+        for name in DIGIT_MODELS:
+            self.classify_digit(blank, name)
         self.denoise_digit(blank, 0.5)
         for name in TEXT_MODELS:
             self.sentiment(name, "a fine warm-up sentence")
+
+
+def _digit_reader(name: str) -> str:
+    if name not in DIGIT_MODELS:
+        raise ValueError(f"{name!r} is not a digit reader; choose one of {DIGIT_MODELS}")
+    return name

@@ -1,4 +1,5 @@
-"""Digit tasks: read a digit with the CNN, clean a noisy one with the autoencoder, walk between codes.
+"""Digit tasks: read a digit with the CNN (and with every other digit reader), clean a noisy one with the
+autoencoder, walk between codes.
 
 Plain functions over the model store: numpy in, numpy out, no gradio. Each interaction is one
 guarded call (see ``archdemo.runtime.guard``) that runs each model it needs once and returns the answer
@@ -20,6 +21,7 @@ from archdemo.inputs.answers import label_dict, number
 from archdemo.inputs.images import add_noise, prepare_digit, psnr
 from archdemo.runtime.guard import guarded
 from archdemo.tasks.anomaly import AnomalyReading, fingerprint, reading
+from archdemo.weights.registry import DIGIT_MODELS
 from archdemo.weights.store import ModelStore
 
 MAX_WALK_STEPS = 32  # decoding more images than this is slow on CPU and unreadable in a strip
@@ -52,11 +54,59 @@ class DenoiseReading:
 # ---------------------------------------------------------------- CNN
 
 
+@dataclass
+class ReaderReading:
+    """One digit reader's answer and the inside its column draws, from the same forward pass."""
+
+    name: str  # the registry name of the reader
+    probabilities: np.ndarray  # (num_classes,) float32, sums to 1
+    labels: list[str]
+    inside: np.ndarray  # the LSTM: (rows, classes) its belief after each row; the ViT: (layers, heads, 7, 7) the
+    # class token's attention over the patches; the probe: (latent_dim,) the autoencoder's code it reads
+
+    @property
+    def answer(self) -> dict:
+        return label_dict(self.probabilities, self.labels)
+
+
+@dataclass
+class EveryReader:
+    """The same drawing through every digit reader: the CNN with all its insides, then the others."""
+
+    cnn: DigitReading
+    others: list[ReaderReading]
+
+
 @guarded
 def read_digit(store: ModelStore, digit: np.ndarray, choice: str | None = None) -> DigitReading:
     """One prepared (28, 28) digit through the CNN, keeping every stage's maps and the class-activation map."""
     digit = _prepared(digit, "digit")  # a prepared 28x28 of finite numbers, or InputError (float32 copy)
-    model = store.get("cnn", choice)
+    return _cnn_reading(store, store.get("cnn", choice), digit)
+
+
+@guarded
+def read_every_reader(store: ModelStore, digit: np.ndarray, choice: str | None = None) -> EveryReader:
+    """One drawing through every digit reader in one guarded call (``choice``: the visitor's own CNN)."""
+    digit = _prepared(digit, "digit")
+    x = torch.as_tensor(digit, dtype=torch.float32, device=store.device)[None, None]  # (1, 1, 28, 28)
+    others = []
+    for name in DIGIT_MODELS[1:]:  # the CNN first, with its own insides, then the others in the table's order
+        model = store.get(name)
+        if hasattr(model, "read"):  # reads row by row: its opinion after every row
+            _, logits = model.read(x)  # (1, rows, classes)
+            probs, inside = logits[0, -1].softmax(-1), logits[0].softmax(-1)  # (classes,), (rows, classes)
+        elif hasattr(model, "forward_with_attention"):  # attends over patches: the class token's attention
+            logits, attentions = model.forward_with_attention(x)
+            probs, inside = logits[0].softmax(-1), model.class_attention(attentions)[0]  # (layers, heads, g, g)
+        else:  # a probe on a code: the code it reads
+            logits, code = model.forward_with_code(x)
+            probs, inside = logits[0].softmax(-1), code[0]  # (latent_dim,)
+        probs, inside = (t.float().cpu().numpy() for t in (probs, inside))
+        others.append(ReaderReading(name, probs, list(model.config.labels), inside))
+    return EveryReader(_cnn_reading(store, store.get("cnn", choice), digit), others)
+
+
+def _cnn_reading(store: ModelStore, model, digit: np.ndarray) -> DigitReading:
     x = torch.as_tensor(digit, dtype=torch.float32, device=store.device)[None, None]  # (1, 1, 28, 28)
     logits, feats = model.forward_with_features(x)  # (1, classes), [(1, C_k, H_k, W_k)]
     probs = logits.softmax(-1)[0]
@@ -83,10 +133,12 @@ def classify_digit(store: ModelStore, image, choice: str | None = None) -> Digit
 
 
 @guarded
-def classify_batch(store: ModelStore, digits: np.ndarray) -> np.ndarray:
-    """(N, 28, 28) prepared digits in [0, 1] -> (N, num_classes) probabilities, the app's own CNN."""
+def classify_batch(store: ModelStore, digits: np.ndarray, name: str = "cnn") -> np.ndarray:
+    """(N, 28, 28) prepared digits in [0, 1] -> (N, num_classes) probabilities from the app's digit reader ``name``."""
+    if name not in DIGIT_MODELS:
+        raise ValueError(f"{name!r} is not a digit reader; choose one of {DIGIT_MODELS}")
     x = torch.as_tensor(np.asarray(digits), dtype=torch.float32, device=store.device)[:, None]
-    return store.get("cnn")(x).softmax(-1).float().cpu().numpy()
+    return store.get(name)(x).softmax(-1).float().cpu().numpy()
 
 
 # ---------------------------------------------------------------- autoencoder

@@ -29,13 +29,17 @@ class SentimentReading:
     notices: list[str] = field(default_factory=list)  # truncation, unknown words: shown to the visitor
     # The LSTM's insides:
     belief: np.ndarray | None = None  # (T,) P(labels[1]) after reading tokens[0..i]; the last is the verdict
-    influence: np.ndarray | None = None  # (T,) belief[i] - belief[i-1] (the prior before token 0)
+    influence: np.ndarray | None = None  # (T,) the LSTM: belief[i] - belief[i-1] (the prior before token 0); the
+    # word CNN: how far the windows covering token i pushed the verdict towards labels[1] (logit units)
     hidden: np.ndarray | None = None  # (T, H) the LSTM's (top layer's) state after each token
     prior: float | None = None  # P(labels[1]) before reading anything: the head on the all-zero state
     # A Transformer's insides:
     attention: np.ndarray | None = None  # (layers, heads, T, T): row i is how position i spreads its attention
     pooled_attention: np.ndarray | None = None  # (T,) last layer, heads averaged, as the classifier reads it
     pooling: str | None = None  # "cls" or "mean": which states the classifier reads
+    # The word CNN's insides:
+    windows: list[tuple[int, int, float]] | None = None  # (start, width, push) of the filters that pushed the
+    # verdict hardest, strongest first; push > 0 is towards labels[1]; start indexes ``tokens``
 
 
 def notices(enc) -> list[str]:
@@ -73,6 +77,8 @@ def _read(store: ModelStore, model: nn.Module, ids: list[int]) -> dict:
             "hidden": hidden[0].float().cpu().numpy(),
             "prior": float(prior),
         }
+    if hasattr(model, "filter_maxima"):  # the word CNN: which windows its filters fired on, and what that did
+        return _windows(model, x)
     states, weights = model.encode(x, _lengths(x))  # (1, T, C), layers x (1, heads, T, T)
     # One unpadded sentence: pooling is [CLS]'s state or the mean of every state, as forward pools.
     probs = model.head(states[:, 0] if model.config.pooling == "cls" else states.mean(1))
@@ -86,6 +92,24 @@ def _read(store: ModelStore, model: nn.Module, ids: list[int]) -> dict:
         "attention": attention,
         "pooled_attention": pooled.astype(np.float32),
         "pooling": model.config.pooling,
+    }
+
+
+def _windows(model: nn.Module, x: torch.Tensor, shown: int = 5) -> dict:
+    values, starts, widths = model.filter_maxima(x, _lengths(x))  # (1, N), (1, N), (N,)
+    # The head is linear in the filters' maxima, so each filter's push on (logit 1 - logit 0) is exact.
+    push = values[0] * (model.head.weight[1] - model.head.weight[0])  # (N,)
+    T = x.shape[1]
+    covered = (torch.arange(T, device=x.device)[None, :] >= starts[0][:, None]) & (
+        torch.arange(T, device=x.device)[None, :] < (starts[0] + widths)[:, None]
+    )  # (N, T): filter n's window covers token t
+    # (T,): each window's push shared by the words it covers (a window wider than the sentence covers all of it)
+    per_token = (covered * (push / covered.sum(1).clamp(min=1))[:, None]).sum(0)
+    strongest = push.abs().argsort(descending=True)[:shown].tolist()
+    return {
+        "probs": model.head(values).softmax(-1)[0].float().cpu().numpy(),
+        "influence": per_token.float().cpu().numpy(),
+        "windows": [(int(starts[0, n]), int(widths[n]), float(push[n])) for n in strongest],
     }
 
 

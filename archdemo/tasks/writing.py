@@ -105,6 +105,17 @@ def _pick(logits: torch.Tensor, temperature: float, u: float) -> tuple[int, torc
     return min(chosen, len(probs) - 1), top.indices, top.values.float()
 
 
+def _read_on(model, ids: torch.Tensor, state) -> tuple[torch.Tensor, torch.Tensor | None, object]:
+    """(1, T) ids read on from ``state`` -> logits (1, T, V), the LSTM's top states (1, T, H) or None, new state.
+
+    Two writers carry something from character to character: the LSTM its state, the CNN a cache of the
+    inputs its dilated filters still reach back to (its receptive field)."""
+    if hasattr(model, "receptive_field"):
+        logits, state = model.read(ids, state)
+        return logits, None, state
+    return model.read(ids, state, fused=False)
+
+
 @guarded
 def _rnn_chunk(
     store: ModelStore, name: str, ids: list[int], state: tuple | None, n: int, temperature: float, seed: int, start: int
@@ -113,23 +124,23 @@ def _rnn_chunk(
     model = store.get(name)
     x = torch.tensor([ids], device=store.device)  # (1, T)
     state = None if state is None else tuple(s.to(store.device) for s in state)
-    logits, hidden, state = model.read(x, state, fused=False)  # (1, T, V), (1, T, H)
-    logits, hidden = logits[0, -1], hidden[0, -1]
+    logits, hidden, state = _read_on(model, x, state)  # (1, T, V), (1, T, H) or None
     out, tops, probs, states = [], [], [], []
     for i, u in enumerate(_uniforms(seed, start, n).tolist()):
-        chosen, top, p = _pick(logits, temperature, u)
+        chosen, top, p = _pick(logits[0, -1], temperature, u)
         out.append(chosen)
         tops.append(top)
         probs.append(p)
-        states.append(hidden)
+        if hidden is not None:
+            states.append(hidden[0, -1])
         if i < n - 1:  # the last character is read at the start of the next chunk
-            logits, hidden, state = model.step(torch.tensor([chosen], device=store.device), state)
-            logits, hidden = logits[0], hidden[0]
+            logits, hidden, state = _read_on(model, torch.tensor([[chosen]], device=store.device), state)
     return {
         "ids": out,
         "top_ids": torch.stack(tops).numpy(),
         "top_probs": torch.stack(probs).numpy(),
-        "hidden": torch.stack(states).half().cpu().numpy(),  # float16: kept per visitor, drawn only
+        # float16: kept per visitor, drawn only (the LSTM's memory; the CNN has none to show)
+        "hidden": torch.stack(states).half().cpu().numpy() if states else None,
         "state": tuple(s.cpu() for s in state),
     }
 
@@ -179,7 +190,7 @@ def write(
     began = time.perf_counter()
     model = store.get(name)
     vocab = list(model.config.vocab)
-    stateful = hasattr(model, "step")  # an RNN carries its state from chunk to chunk; a GPT rereads its window
+    stateful = hasattr(model, "step")  # the LSTM and the CNN carry a state from chunk to chunk; a GPT rereads
     prompt = check_prompt(prompt, vocab)
     length, temperature, seed = check_settings(length, temperature, seed)
     written = Writing(name, prompt, "", np.zeros((0, TOP_K), np.int64), np.zeros((0, TOP_K), np.float32), vocab)
@@ -192,8 +203,9 @@ def write(
         if stateful:
             out = _rnn_chunk(store, name, ids if done == 0 else ids[-1:], state, n, temperature, seed, done)
             state = out["state"]
-            hidden.append(out["hidden"])
-            written.hidden = np.concatenate(hidden)
+            if out["hidden"] is not None:
+                hidden.append(out["hidden"])
+                written.hidden = np.concatenate(hidden)
         else:
             out = _gpt_chunk(store, name, ids, n, temperature, seed, done, last and insides)
             if last and insides:

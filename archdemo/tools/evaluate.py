@@ -2,7 +2,8 @@
 
     python -m archdemo.evaluate --data-dir ../shared/data --json [--write-cards]
 
-CNN: accuracy on the 10,000 MNIST test digits. Autoencoder: mean per-image PSNR on the MNIST test
+Digit readers (the CNN, the row-reading LSTM, the ViT, the autoencoder's probe): accuracy on the 10,000
+MNIST test digits. Autoencoder: mean per-image PSNR on the MNIST test
 digits with Gaussian noise (sigma 0.5, clipped to [0, 1], seed 0), before and after denoising, and how
 well its rebuild error tells the test digits from non-digits (ROC AUC, archdemo.tasks.anomaly).
 Text models: accuracy on the 872 SST-2 dev sentences, tokenised as the app tokenises them, and how many
@@ -31,7 +32,7 @@ from archdemo.tools import calibration
 from archdemo.training.data import SST2_LABELS, load_mnist, load_sst2, load_tinyshakespeare
 from archdemo.training.scoring import scoring_windows, validation_loss
 from archdemo.weights.cards import model_card
-from archdemo.weights.registry import CHAR_MODELS, MODELS, TEXT_MODELS
+from archdemo.weights.registry import CHAR_MODELS, DIGIT_MODELS, MODELS, TEXT_MODELS
 from archdemo.weights.store import ModelStore
 
 SIGMA = 0.5
@@ -42,8 +43,12 @@ def evaluate(store: ModelStore, data_dir: str | None, limit: int | None = None) 
     images, labels = load_mnist("test", data_dir)
     clean = images[:limit].astype(np.float32) / 255.0
     labels = labels[:limit]
-    probs = np.concatenate([classify_batch(store, clean[i : i + BATCH]) for i in range(0, len(clean), BATCH)])
-    results: dict = {"cnn": {"accuracy": round(float((probs.argmax(1) == labels).mean()), 4), "n": len(labels)}}
+    results: dict = {}
+    predictions = {}
+    for name in DIGIT_MODELS:  # every digit reader on the same test digits, as the app feeds them
+        p = np.concatenate([classify_batch(store, clean[i : i + BATCH], name) for i in range(0, len(clean), BATCH)])
+        results[name] = {"accuracy": round(float((p.argmax(1) == labels).mean()), 4), "n": len(labels)}
+        predictions[name] = p.argmax(1)
 
     noisy = add_noise(clean, "gaussian", SIGMA, np.random.default_rng(0))
     denoised = np.concatenate([denoise_batch(store, noisy[i : i + BATCH]) for i in range(0, len(noisy), BATCH)])
@@ -56,8 +61,8 @@ def evaluate(store: ModelStore, data_dir: str | None, limit: int | None = None) 
     sep = calibration.separation(*calibration.measure(store, images[:limit]))  # prepared as the app prepares drawings
     results["autoencoder"] |= {"anomaly_roc_auc": sep["roc_auc"], "anomaly_roc_auc_by_kind": sep["roc_auc_by_kind"]}
 
-    results["_cnn_errors"] = [int(i) for i in np.nonzero(probs.argmax(1) != labels)[0]]
-    results["_cnn_predictions"] = probs.argmax(1)
+    results["_cnn_errors"] = [int(i) for i in np.nonzero(predictions["cnn"] != labels)[0]]
+    results["_cnn_predictions"] = predictions["cnn"]
 
     texts, text_labels = load_sst2("dev", data_dir)
     texts, text_labels = texts[:limit], text_labels[:limit]

@@ -17,7 +17,7 @@ from archdemo.tasks.writing import generate as generate_text
 from archdemo.ui.errors import user_errors
 from archdemo.ui.limits import sent_number
 from archdemo.ui.pictures import image_file
-from archdemo.weights.registry import CHAR_MODELS, TEXT_MODELS, get_spec
+from archdemo.weights.registry import CHAR_MODELS, DIGIT_MODELS, TEXT_MODELS, get_spec
 
 
 def _load(path: str | None):
@@ -44,19 +44,23 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
         metrics_out = gr.JSON(label="metrics")
         trigger = gr.Button()
 
-    @user_errors
-    async def classify_digit(image: str | None) -> dict:
-        """Classify a handwritten digit with the CNN.
+    def digit_endpoint(name: str) -> Callable:
+        @user_errors
+        async def classify_digit(image: str | None) -> dict:
+            # Decoding an upload takes a while: on a worker thread, never on the event loop.
+            digit = await anyio.to_thread.run_sync(lambda: prepare_digit(_load(image)))
+            return await answers.read_drawn_digit(digit, name)
+
+        classify_digit.__name__ = get_spec(name).api_name
+        classify_digit.__doc__ = f"""Classify a handwritten digit with the {get_spec(name).about}.
 
         Args:
             image: an image file (PNG, JPEG, GIF, WebP, BMP or TIFF) of one digit, any size: white on
                 black, black on white, or dark strokes on a transparent background.
         Returns:
-            {"label": "7", "probabilities": {"0": p0, ..., "9": p9}}
+            {{"label": "7", "probabilities": {{"0": p0, ..., "9": p9}}}}
         """
-        # Decoding an upload takes a while: on a worker thread, never on the event loop.
-        digit = await anyio.to_thread.run_sync(lambda: prepare_digit(_load(image)))
-        return await answers.read_drawn_digit(digit)
+        return classify_digit
 
     @user_errors
     def denoise_digit(image: str | None, noise_level: float):
@@ -90,7 +94,7 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
         def generate(prompt: str, length: float, temperature: float, seed: float) -> str:
             return generate_text(answers.store, name, prompt, length, temperature, seed)
 
-        generate.__name__ = f"generate_{name.removeprefix('char_')}"
+        generate.__name__ = get_spec(name).api_name
         generate.__doc__ = f"""Continue a text in the style of Shakespeare, one character at a time, with the
         {get_spec(name).about}.
 
@@ -110,7 +114,7 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
         def sentiment(text: str) -> dict:
             return answers.sentiment(name, text)
 
-        sentiment.__name__ = f"{name}_sentiment"
+        sentiment.__name__ = get_spec(name).api_name
         sentiment.__doc__ = f"""Classify the sentiment of an English sentence with the {get_spec(name).about}.
 
         Args:
@@ -124,14 +128,14 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
     # Concurrent requests each preprocess on their own thread; the micro-batchers (archdemo.serving.answers) then
     # share one forward pass per model among them (archdemo/batching.py).
     limits = {"concurrency_limit": concurrency, "concurrency_id": "api"} if concurrency else {}
-    trigger.click(classify_digit, image_in, json_out, api_name="classify_digit", **limits)
+    for name in DIGIT_MODELS:
+        trigger.click(digit_endpoint(name), image_in, json_out, api_name=get_spec(name).api_name, **limits)
     trigger.click(
         denoise_digit, [image_in, level_in], [noisy_out, denoised_out, metrics_out], api_name="denoise_digit", **limits
     )
     trigger.click(digit_anomaly, image_in, json_out, api_name="digit_anomaly", **limits)
     writing_inputs = [prompt_in, length_in, temperature_in, seed_in]
     for name in CHAR_MODELS:
-        api_name = f"generate_{name.removeprefix('char_')}"
-        trigger.click(writing_endpoint(name), writing_inputs, text_out, api_name=api_name, **limits)
+        trigger.click(writing_endpoint(name), writing_inputs, text_out, api_name=get_spec(name).api_name, **limits)
     for name in TEXT_MODELS:
-        trigger.click(sentiment_endpoint(name), text_in, json_out, api_name=f"{name}_sentiment", **limits)
+        trigger.click(sentiment_endpoint(name), text_in, json_out, api_name=get_spec(name).api_name, **limits)

@@ -12,9 +12,10 @@ from archdemo.paths import HARD_DIGITS, SAMPLE_DIGITS
 from archdemo.plots import digits as plots
 from archdemo.serving.answers import Answers
 from archdemo.tasks import digits
+from archdemo.ui.digit_readers import every_reader_row, every_reader_values
 from archdemo.ui.errors import as_user_error, user_errors
 from archdemo.ui.layout import LIVE, about, source_code
-from archdemo.ui.own_model import own_model_picker
+from archdemo.ui.own_model import UNKNOWN_MODEL, PadChoices, own_model_picker
 from archdemo.ui.pad import drawing_pad
 from archdemo.ui.pictures import image_files
 from archdemo.weights.store import ModelStore
@@ -38,13 +39,14 @@ def cnn_tab(store: ModelStore, answers: Answers) -> None:
         "things that depend on the whole layout at once, or on order over long distances; "
         "shapes unlike anything in its training set (letters, doodles) still get a digit, often confidently.",
         "the prediction follows your pen while you draw. Below, the 28x28 picture the model actually receives, "
-        "which strokes pushed it to its answer, and what each layer's filters lit up on.",
+        "which strokes pushed it to its answer, and what each layer's filters lit up on; then the same drawing "
+        "read by an LSTM, a Vision Transformer and the autoencoder's code.",
     )
     sketch = drawing_pad(
         elem_id="cnn-sketchpad",
         title="Draw a digit (0-9)",
         clear_id="cnn-clear",
-        live=live_reader(store, answers),
+        live=live_reader(store, answers, pad := PadChoices()),
         readout_id="cnn-prediction",
     )
     with gr.Row():
@@ -63,6 +65,7 @@ def cnn_tab(store: ModelStore, answers: Answers) -> None:
         interactive=False,
         height=240,  # like the images above: room for the label above the picture, not over it
     )
+    readers = every_reader_row()
     with gr.Accordion("Examples: sample digits, including ones this CNN gets wrong", open=False):
         samples = examples()
         gr.Examples(
@@ -76,20 +79,21 @@ def cnn_tab(store: ModelStore, answers: Answers) -> None:
         """Pen-up (or an example): the insides of the drawing the live readout has been answering for."""
         digit = from_pad(value)
         if digit is None:
-            return None, None, None  # an empty pad is not an error
-        inside = digits.read_digit(store, digit, own)  # one guarded pass: CAM and every stage's maps
-        return tuple(image_files(plots.digit_pictures(inside)))
+            return None, None, None, *every_reader_values(None)  # an empty pad is not an error
+        # One guarded pass: the CNN's CAM and every stage's maps, and every other digit reader's inside.
+        every = digits.read_every_reader(store, digit, own)
+        return *image_files(plots.digit_pictures(every.cnn)), *every_reader_values(every)
 
-    outputs = [seen, cam, features]
+    outputs = [seen, cam, features, *readers]
     sketch.change(classify, [sketch, choice], outputs, **LIVE)
     for event in model_events:
         # The live readout asks for the visitor's model by name (a pad property), the insides by state.
-        event.then(lambda own: gr.HTML(model=own), choice, sketch, api_visibility="private").then(
+        event.then(pad.hand_out, choice, sketch, api_visibility="private").then(
             classify, [sketch, choice], outputs, api_visibility="private"
         )
 
 
-def live_reader(store: ModelStore, answers: Answers):
+def live_reader(store: ModelStore, answers: Answers, pad: PadChoices):
     """The pad's server function: the drawing so far -> {"label", "probabilities"} or {"error"}."""
 
     async def live(request: dict) -> dict:
@@ -103,8 +107,9 @@ def live_reader(store: ModelStore, answers: Answers):
             own = request.get("model")
             if own is None:  # archdemo's CNN: concurrent visitors share forward passes
                 return await answers.read_drawn_digit(digit)
-            if not isinstance(own, str) or len(own) > 300:
-                raise InputError("Unknown model.")
+            if not store.settings.user_models:
+                raise InputError(UNKNOWN_MODEL)
+            own = pad.choice(own)  # only what this visitor's own-model panel chose
             return (await anyio.to_thread.run_sync(digits.read_digit, store, digit, own)).answer
         except Exception as e:  # noqa: BLE001 - the readout shows the message the rest of the app would
             return {"error": as_user_error(e, "live").message}

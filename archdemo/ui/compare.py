@@ -1,13 +1,13 @@
-"""Compare tab: one sentence through the three text models, and every model's measured numbers."""
+"""Compare tab: one sentence through every text model, and every model's measured numbers."""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from archdemo.models import SentimentRNN
 from archdemo.plots import sentences as plots
 from archdemo.tasks.sentences import read_sentence
 from archdemo.ui import model_table as facts
+from archdemo.ui import which_to_use
 from archdemo.ui.errors import user_errors
 from archdemo.ui.layout import LIVE
 from archdemo.ui.sentences import word_highlights
@@ -45,10 +45,13 @@ HARD_HEADERS = ["reader", "negation", "contrast", "all"]
 
 
 def tokens_label(name: str) -> str:
-    """What a reader's highlighted words mean: how far each moved an LSTM, or what a classifier attends to."""
-    short = get_spec(name).short
-    moved = issubclass(get_spec(name).model_cls, SentimentRNN)
-    return f"The {short}: " + ("how much each word moved it" if moved else "what the classifier attends to")
+    """What a reader's highlighted words mean, by how the reader reads (see ``tasks.sentences``)."""
+    spec = get_spec(name)
+    if hasattr(spec.model_cls, "read"):
+        return f"The {spec.short}: how much each word moved it"
+    if hasattr(spec.model_cls, "filter_maxima"):
+        return f"The {spec.short}: the word windows that pushed it hardest"
+    return f"The {spec.short}: what the classifier attends to"
 
 
 def hard_sentence_rows(metrics: dict) -> list[list[str]]:
@@ -65,10 +68,8 @@ def hard_sentence_rows(metrics: dict) -> list[list[str]]:
 
 def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
     table_facts = facts.ModelTable(store)
-    gr.Markdown("### The same sentence, three readers")
-    text = gr.Textbox(
-        label="A sentence for all three text models", value="It's not bad, I'd say!", elem_id="compare-input"
-    )
+    gr.Markdown("### The same sentence, every reader")
+    text = gr.Textbox(label="A sentence for every text model", value="It's not bad, I'd say!", elem_id="compare-input")
     with gr.Row():
         columns = [reader(get_spec(name).title, name, tokens_label(name)) for name in READERS]
     gr.Examples(
@@ -99,6 +100,13 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         "this tab."
     )
     by_length = gr.Plot(label="SST-2 dev accuracy by sentence length", elem_id="compare-by-length")
+    gr.Markdown(
+        "### Which to use when, measured\n"
+        "Every architecture on every task, each cell a model trained here: its quality (accuracy on MNIST "
+        "test digits or SST-2 dev sentences; for writing, validation loss in nats per character, lower is "
+        "better), its size, its training time on this project's CPU and its latency on this machine."
+    )
+    which = gr.Dataframe(headers=which_to_use.HEADERS, interactive=False, wrap=True, elem_id="compare-which")
     gr.Markdown(WHEN)
 
     @user_errors
@@ -119,7 +127,13 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         if lengths:
             shown = {get_spec(name).short: lengths[name] for name in READERS if name in lengths}
             figure = plots.accuracy_by_length_figure(lengths["buckets"], shown, lengths["counts"])
-        return table_facts.rows(), figure, hard_sentence_rows(metrics)
+        rows = table_facts.rows()  # measures the latencies the "which to use" table quotes
+        return (
+            rows,
+            figure,
+            hard_sentence_rows(metrics),
+            which_to_use.which_to_use_rows(store, metrics, table_facts.latencies),
+        )
 
     gr.on(
         [tab.select, text.change],
@@ -128,4 +142,4 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         [part for column in columns for part in column],
         **LIVE,
     )
-    tab.select(measured, None, [table, by_length, hard], api_visibility="private")
+    tab.select(measured, None, [table, by_length, hard, which], api_visibility="private")

@@ -6,6 +6,7 @@ import time
 
 import gradio as gr
 
+import archdemo.models.char_cnn
 import archdemo.models.char_lm
 import archdemo.tasks.writing
 from archdemo.plots import writing as plots
@@ -28,21 +29,35 @@ from archdemo.weights.store import ModelStore
 WRITERS = {name: get_spec(name).short for name in CHAR_MODELS}  # model name -> its short name in this tab
 PROMPTS = ["ROMEO:\n", "First Citizen:\nBefore we proceed any further, hear me speak.\n", "To be, or not to be", "KING"]
 ABOUT = (
-    "Writing one character at a time: an RNN and a Transformer",
-    "Both models learned one thing from the same 1 MB of Shakespeare: guess the next character. To write, "
+    "Writing one character at a time: an RNN, a Transformer and a CNN",
+    "All three learned one thing from the same 1 MB of Shakespeare: guess the next character. To write, "
     "they guess, pick a character by its probability (the temperature sharpens or flattens the odds), "
     "read it, and guess again. The LSTM carries everything it has read in a fixed-size memory, updated "
     "at every character; the GPT keeps no memory at all, and instead looks back, through attention, at "
-    "the last {block} characters each time it writes.",
+    "the last {block} characters each time it writes; the CNN slides fixed filters over exactly the last "
+    "{field} characters, its receptive field, and sees nothing before them.",
     "the look of its training data: a name in capitals before each speech, verse broken into lines, mostly "
-    "real words, all learned from characters alone. At this small size (1.9 million numbers each, 20 "
-    "minutes on two CPU cores) the LSTM learns faster and ends a little better (the curves at the bottom).",
-    "meaning: neither knows what its words mean, and 1 MB of text is very little. Characters they never "
+    "real words, all learned from characters alone. At this small size (about 2 million numbers each, "
+    "about 20 minutes on two CPU cores) the LSTM ends best, then the GPT, then the CNN, which learns fast "
+    "and then starts to memorise (the curves at the bottom).",
+    "meaning: none knows what its words mean, and 1 MB of text is very little. Characters they never "
     "saw (digits, accents, quotation marks) cannot be typed at all.",
     "the speed at which text appears, then below it: the five characters each model found likeliest at "
     "any position (drag the slider), the LSTM's memory while it wrote, and where the GPT's newest "
     "character looks. At the bottom, how quickly each model learned on this project's CPU.",
 )
+
+
+def how_far_back(store: ModelStore) -> str:
+    """How much of the text before it each writer can use when it picks the next character."""
+    rnn, gpt, cnn = (store.get(n).config for n in ("char_rnn", "char_gpt", "char_cnn"))
+    return (
+        "**How far back each writer can see** when it picks the next character: the LSTM everything it has "
+        f"read, squeezed into {rnn.hidden_size} numbers per layer that it rewrites at every character; the GPT "
+        f"exactly the last {gpt.block_size} characters, each one looked at directly; the CNN exactly the last "
+        f"{cnn.receptive_field} characters, through {len(cnn.dilations)} layers of filters whose gaps double "
+        f"({', '.join(map(str, cnn.dilations))}), so each layer sees twice as far back as the one below."
+    )
 
 
 def title(store: ModelStore, name: str) -> str:
@@ -68,7 +83,7 @@ def insides(writings: dict | None, position: float | None, head: str | None):
 
 def write_tab(store: ModelStore) -> None:
     block = store.get("char_gpt").config.block_size
-    about(ABOUT[0], ABOUT[1].format(block=block), *ABOUT[2:])
+    about(ABOUT[0], ABOUT[1].format(block=block, field=store.get("char_cnn").config.receptive_field), *ABOUT[2:])
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
             prompt = gr.Textbox(
@@ -92,7 +107,8 @@ def write_tab(store: ModelStore) -> None:
             with gr.Column(min_width=280):
                 boxes[name] = gr.Textbox(label=title(store, name), lines=14, max_lines=14, elem_id=f"write-{name}")
     speed = gr.Markdown(elem_id="write-speed")
-    writings = gr.State(None)  # this visitor's two Writings: the text and what each model saw while writing it
+    gr.Markdown(how_far_back(store), elem_id="write-how-far")
+    writings = gr.State(None)  # this visitor's Writings, one per writer: the text and what each model saw
 
     gr.Markdown("### Inside: how each character was chosen")
     position = gr.Slider(1, 300, value=300, step=1, label="Written character", elem_id="write-position")
@@ -108,8 +124,8 @@ def write_tab(store: ModelStore) -> None:
     attention = gr.Plot(label="The GPT's attention from its newest character", elem_id="write-attention")
 
     gr.Markdown("### How they learned")
-    records = {WRITERS[n]: r for n in WRITERS if (r := training_record(n))}
-    if len(records) == len(WRITERS):
+    records = {WRITERS[n]: r for n in WRITERS if (r := training_record(n)) and "curve" in r}
+    if records:
         gr.Plot(plots.training_curves(records), label="Validation loss while training", elem_id="write-curves")
         gr.Markdown(
             " ".join(
@@ -119,7 +135,7 @@ def write_tab(store: ModelStore) -> None:
                 for t, r in records.items()
             )
         )
-    source_code(archdemo.models.char_lm, archdemo.tasks.writing)
+    source_code(archdemo.models.char_lm, archdemo.models.char_cnn, archdemo.tasks.writing)
 
     @user_errors
     def write_both(text: str, n: float, temp: float, seed_value: float):
@@ -142,8 +158,8 @@ def write_tab(store: ModelStore) -> None:
         took = time.perf_counter() - started
         yield (
             *[latest[name].text for name in WRITERS],
-            f"First characters after {first * 1000:.0f} ms; {2 * shortest / took:.0f} characters per second "
-            f"for the two models together, in turns, on {store.device_label}.",
+            f"First characters after {first * 1000:.0f} ms; {len(WRITERS) * shortest / took:.0f} characters per "
+            f"second for the {len(WRITERS)} models together, in turns, on {store.device_label}.",
             latest,
             gr.update(maximum=shortest, value=shortest),
             *insides(latest, shortest, "all (average)"),

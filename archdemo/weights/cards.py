@@ -15,6 +15,8 @@ def training_lines(name: str, record: dict | None = None) -> list[str]:
             record = json.loads(training_record_path(name).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return []
+    if "max_steps" not in record:  # an epoch-counted recipe
+        return _epoch_lines(record)
     return [
         "",
         "## Training",
@@ -34,6 +36,21 @@ def training_lines(name: str, record: dict | None = None) -> list[str]:
         "",
         f"Command: `{record['command']}`. `{CURVE_NAME}` holds the validation loss against steps and "
         f"seconds ({record['curve_scores']} for the curve; the whole validation text at the end).",
+    ]
+
+
+def _epoch_lines(record: dict) -> list[str]:
+    examples = f"{record['training_examples']:,} training examples"
+    return [
+        "",
+        "## Training",
+        "",
+        f"{record['parameters']:,} parameters ({record.get('trained_parameters', record['parameters']):,} trained), "
+        f"{record['epochs']} epochs ({record['steps']:,} steps of {record['batch_size']}) over {examples}, "
+        f"peak learning rate {record['lr']}, seed {record['seed']}, on {record['device'].upper()} with "
+        f"{record['threads']} threads: {record['train_seconds'] / 60:.1f} minutes of training.",
+        "",
+        f"Command: `{record['command']}`; `{CURVE_NAME}` holds everything it recorded.",
     ]
 
 
