@@ -106,7 +106,13 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         "test digits or SST-2 dev sentences; for writing, validation loss in nats per character, lower is "
         "better), its size, its training time on this project's CPU and its latency on this machine."
     )
-    which = gr.Dataframe(headers=which_to_use.HEADERS, interactive=False, wrap=True, elem_id="compare-which")
+    which = gr.Dataframe(
+        headers=which_to_use.HEADERS,
+        interactive=False,
+        wrap=True,
+        column_widths=["13%", "29%", "29%", "29%"],  # fixed widths, so the long cells wrap instead of scrolling
+        elem_id="compare-which",
+    )
     gr.Markdown(WHEN)
 
     @user_errors

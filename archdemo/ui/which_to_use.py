@@ -34,7 +34,9 @@ def training_minutes(name: str) -> str:
         record = json.loads(training_record_path(name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return "training time not recorded"
-    return f"trained {record['train_seconds'] / 60:.0f} min on {record['threads']} {record['device'].upper()} threads"
+    minutes = record["train_seconds"] / 60
+    took = f"{minutes:.0f} min" if minutes >= 1 else f"{record['train_seconds']:.0f} s"
+    return f"{took} training ({record['threads']} {record['device'].upper()} threads)"
 
 
 def cell(store: ModelStore, name: str, metrics: dict, latencies: dict[str, float], quality: str) -> str:
@@ -46,7 +48,7 @@ def cell(store: ModelStore, name: str, metrics: dict, latencies: dict[str, float
         said = f"{m['accuracy']:.1%}" if "accuracy" in m else "not evaluated"
     params = sum(p.numel() for p in store.get(name).parameters())
     latency = f"{latencies[name]:.1f} ms" if name in latencies else "latency not measured"
-    return f"{spec.title}: {said}, {params / 1e6:.2f} M parameters, {training_minutes(name)}, {latency}"
+    return f"{spec.title}: {said} · {params / 1e6:.2f} M parameters · {training_minutes(name)} · {latency}"
 
 
 def which_to_use_rows(store: ModelStore, metrics: dict, latencies: dict[str, float]) -> list[list[str]]:
