@@ -22,6 +22,14 @@ from archdemo.weights.registry import MODELS  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "archdemo" / "assets" / "screenshots"
 SENTENCE = "It's not bad, I'd say!"
+SCROLL_THROUGH = """async () => {
+  for (let y = 0; y < document.body.scrollHeight; y += 500) {
+    window.scrollTo(0, y);
+    await new Promise((done) => setTimeout(done, 150));
+  }
+  window.scrollTo(0, 0);
+  await new Promise((done) => setTimeout(done, 300));
+}"""
 
 
 def shoot(url: str) -> list[Path]:
@@ -65,6 +73,7 @@ def shoot(url: str) -> list[Path]:
                         )
                     page.wait_for_timeout(1500)
                 path = OUT / f"{name}-{width}.png"
+                page.evaluate(SCROLL_THROUGH)  # images load lazily: bring each into view once
                 page.screenshot(path=str(path), full_page=True)
                 written.append(path)
             page.close()
