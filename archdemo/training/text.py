@@ -57,6 +57,17 @@ def build_vocab(sentences: list[list[str]], glove: tuple[list[str], np.ndarray] 
     return vocab, vectors
 
 
+def phrase_loss(model: nn.Module, batch: tuple, length_weighted: float) -> torch.Tensor:
+    """Cross-entropy of a batch of (ids, lengths, labels); with ``length_weighted`` > 0 each phrase is weighed
+    by its length capped there: most training phrases are a few words long while the sentences a model is
+    judged on average 19, so whole sentences count for more than fragments."""
+    ids, lengths, y = batch
+    if not length_weighted:
+        return F.cross_entropy(model(ids, lengths), y)
+    w = lengths.clamp(max=length_weighted).float()
+    return (F.cross_entropy(model(ids, lengths), y, reduction="none") * w).sum() / w.sum()
+
+
 def pad_batch(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Token id lists -> (B, T) ids padded with pad_id, and (B,) lengths."""
     lengths = torch.tensor([len(r) for r in rows])
@@ -174,14 +185,7 @@ def train_text(
             yield ids.to(device), lengths.to(device), rows_labels[g].to(device)
 
     def loss_fn(m, batch):
-        ids, lengths, y = batch
-        if not length_weighted:
-            return F.cross_entropy(m(ids, lengths), y)
-        # Most training phrases are a few words long while the sentences it is judged on average 19:
-        # weigh each phrase by its length (capped at length_weighted tokens), so whole sentences count
-        # for more than fragments.
-        w = lengths.clamp(max=length_weighted).float()
-        return (F.cross_entropy(m(ids, lengths), y, reduction="none") * w).sum() / w.sum()
+        return phrase_loss(m, batch, length_weighted)
 
     def report(m, epoch):
         with torch.inference_mode():

@@ -16,14 +16,13 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from archdemo.inputs.words import tokenize
 from archdemo.models.text_cnn import TextCNN, TextCNNConfig
 from archdemo.training.data import load_sst2
 from archdemo.training.loop import Run, TrainConfig, fit, seed_everything
 from archdemo.training.subsets import balanced_subset, epochs_for
-from archdemo.training.text import build_vocab, load_glove, pad_batch
+from archdemo.training.text import build_vocab, load_glove, pad_batch, phrase_loss
 from archdemo.weights.registry import word_tokenizer
 
 BUDGET_RULE = (
@@ -91,11 +90,7 @@ def train_text_cnn(
             yield ids.to(device), lengths.to(device), rows_labels[g].to(device)
 
     def loss_fn(m, batch):
-        ids, lengths, y = batch
-        if not length_weighted:
-            return F.cross_entropy(m(ids, lengths), y)
-        w = lengths.clamp(max=length_weighted).float()
-        return (F.cross_entropy(m(ids, lengths), y, reduction="none") * w).sum() / w.sum()
+        return phrase_loss(m, batch, length_weighted)
 
     def report(m, epoch):
         if (epoch + 1) % max(1, cfg.epochs // 10) and epoch + 1 < cfg.epochs:
