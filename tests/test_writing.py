@@ -14,7 +14,8 @@ from archdemo.errors import InputError
 from archdemo.inputs.characters import encode
 from archdemo.models.char_lm import SHAKESPEARE_CHARS
 from archdemo.plots import writing as plots_writing
-from archdemo.tasks.writing import MAX_LENGTH, TOP_K, check_prompt, check_settings, generate, training_record, write
+from archdemo.tasks.writing import MAX_LENGTH, TOP_K, check_prompt, check_settings, generate, write
+from archdemo.weights.cards import training_record
 from archdemo.weights.registry import CHAR_MODELS
 
 PROMPT = "ROMEO:\nWhat light"

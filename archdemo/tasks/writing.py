@@ -12,7 +12,6 @@ so the same prompt, settings and seed give the same text on any run and any devi
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -23,7 +22,6 @@ import torch
 from archdemo.errors import InputError
 from archdemo.inputs.answers import number, whole_number
 from archdemo.inputs.characters import encode
-from archdemo.paths import training_record_path
 from archdemo.runtime.guard import guarded
 from archdemo.weights.registry import CHAR_MODELS
 from archdemo.weights.store import ModelStore
@@ -228,12 +226,3 @@ def generate(store: ModelStore, name: str, prompt: object, length: object, tempe
     """The whole continuation at once (the API's answer)."""
     *_, written = write(store, name, prompt, length, temperature, seed, insides=False)
     return written.text
-
-
-def training_record(name: str) -> dict | None:
-    """What ``archdemo.train`` recorded while training the bundled model: sizes, timings, the validation curve."""
-    path = training_record_path(name)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None

@@ -7,9 +7,7 @@ machine (the model table's measurement). A family with no reader for a task says
 
 from __future__ import annotations
 
-import json
-
-from archdemo.paths import training_record_path
+from archdemo.weights.cards import training_record
 from archdemo.weights.registry import MODELS
 from archdemo.weights.store import ModelStore
 
@@ -30,9 +28,8 @@ HEADERS = ["architecture", *TASKS]
 
 
 def training_minutes(name: str) -> str:
-    try:
-        record = json.loads(training_record_path(name).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    record = training_record(name)
+    if record is None:
         return "training time not recorded"
     minutes = record["train_seconds"] / 60
     took = f"{minutes:.0f} min" if minutes >= 1 else f"{record['train_seconds']:.0f} s"

@@ -18,11 +18,11 @@ from archdemo.tasks.writing import (
     Writing,
     check_prompt,
     check_settings,
-    training_record,
     write,
 )
 from archdemo.ui.errors import user_errors
 from archdemo.ui.layout import LIVE, about, source_code
+from archdemo.weights.cards import training_record
 from archdemo.weights.registry import CHAR_MODELS, get_spec
 from archdemo.weights.store import ModelStore
 

@@ -8,13 +8,20 @@ from archdemo.paths import CURVE_NAME, training_record_path
 from archdemo.weights.registry import get_spec
 
 
+def training_record(name: str) -> dict | None:
+    """What ``archdemo.train`` recorded while training the bundled model (training_curve.json), if anything:
+    sizes, timings, the command, a character model's validation curve."""
+    try:
+        return json.loads(training_record_path(name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def training_lines(name: str, record: dict | None = None) -> list[str]:
     """A model's training, from what ``archdemo.train`` recorded (training_curve.json), if it recorded any."""
+    record = record if record is not None else training_record(name)
     if record is None:
-        try:
-            record = json.loads(training_record_path(name).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return []
+        return []
     if "max_steps" not in record:  # an epoch-counted recipe
         return _epoch_lines(record)
     return [
