@@ -16,6 +16,7 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 SAMPLE_DIGITS = ASSETS / "digits"  # a clear drawing of each digit, 0.png .. 9.png
 HARD_DIGITS = ASSETS / "hard"  # MNIST test digits the CNN gets wrong (written by evaluate --write-cards)
 METRICS_PATH = ASSETS / "metrics.json"  # evaluate's numbers, quoted by the Compare tab
+DATA_EFFICIENCY_PATH = ASSETS / "data_efficiency.json"  # accuracy by training-set size (tools/data_efficiency)
 HARD_SENTENCES = ASSETS / "negation_contrast.tsv"  # written for the project; never trained on
 CALIBRATION_PATH = BUNDLED_DIR / "autoencoder" / "anomaly_calibration.json"  # the meter's scale
 

@@ -60,7 +60,7 @@ def test_cli_prints_one_json_object(data):
         timeout=300,
     ).stdout
     obj = json.loads(out)
-    assert set(obj) == {*MODELS, "negation_contrast"}
+    assert set(obj) == {*MODELS, "negation_contrast", "data_efficiency"}
     assert obj["char_gpt"]["n"] == 63 and obj["char_gpt"]["val_loss"] > 0  # --limit 64: the first 64 characters
     assert 0 <= obj["pretrained_transformer"]["accuracy"] <= 1
     assert obj["negation_contrast"]["rnn"]["all"]["n"] == 60

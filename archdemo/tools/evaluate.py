@@ -9,6 +9,7 @@ well its rebuild error tells the test digits from non-digits (ROC AUC, archdemo.
 Text models: accuracy on the 872 SST-2 dev sentences, tokenised as the app tokenises them, and how many
 of the project's 60 sentences with negation and contrast (archdemo/assets/negation_contrast.tsv) each
 gets right. Character models: validation loss over the last 10% of tiny Shakespeare (``char_models``).
+``--json`` adds ``data_efficiency``: accuracy by training-set size, as ``archdemo.tools.data_efficiency`` stored it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from archdemo.tasks.sentences import sentiment_batch
 from archdemo.tools import calibration
 from archdemo.training.data import SST2_LABELS, load_mnist, load_sst2, load_tinyshakespeare
 from archdemo.training.scoring import scoring_windows, validation_loss
-from archdemo.weights.cards import model_card
+from archdemo.weights.cards import data_efficiency, data_efficiency_accuracies, model_card
 from archdemo.weights.registry import CHAR_MODELS, DIGIT_MODELS, MODELS, TEXT_MODELS
 from archdemo.weights.store import ModelStore
 
@@ -155,6 +156,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit("--write-cards needs the full sets: drop --limit")
         write_assets(results, args.data_dir, store)
     public = {k: v for k, v in results.items() if not k.startswith("_")}
+    # Not measured here (each point is a training run): read from what tools/data_efficiency stored.
+    public["data_efficiency"] = data_efficiency_accuracies(data_efficiency())
     if args.json:
         print(json.dumps(public))
     else:

@@ -27,7 +27,7 @@ from archdemo.paths import bundled
 from archdemo.training.data import load_mnist
 from archdemo.training.images import random_affine
 from archdemo.training.loop import Run, TrainConfig, fit, seed_everything
-from archdemo.training.subsets import balanced_subset, epochs_for
+from archdemo.training.subsets import balanced_subset, epochs_for, scored_epoch
 
 BUDGET_RULE = (
     "limit=n: a class-balanced subset of n training digits (seeded), trained for as many optimiser steps "
@@ -42,11 +42,6 @@ def accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray, device: t
         x = torch.from_numpy(images).float().div(255).unsqueeze(1)  # (N, 1, 28, 28) in [0, 1]
         pred = torch.cat([model(x[i : i + 1000].to(device)).argmax(1).cpu() for i in range(0, len(x), 1000)])
     return float((pred.numpy() == labels).mean())
-
-
-def _scores(epoch: int, epochs: int) -> bool:
-    """Score about ten times per run (every epoch of a full-set run; a small subset has hundreds)."""
-    return (epoch + 1) % max(1, epochs // 10) == 0 or epoch + 1 == epochs
 
 
 def _train_classifier(
@@ -87,7 +82,7 @@ def _train_classifier(
         return F.cross_entropy(logits.float(), y, label_smoothing=0.05)
 
     def report(m, epoch):
-        if not _scores(epoch, cfg.epochs):
+        if not scored_epoch(epoch, cfg.epochs):
             return ""
         return f"test accuracy {accuracy(m, test_images, test_labels, device):.4f}"
 
@@ -179,7 +174,7 @@ def train_autoencoder_probe(
         return F.cross_entropy(head(z), y)
 
     def report(head, epoch):
-        if not _scores(epoch, cfg.epochs):
+        if not scored_epoch(epoch, cfg.epochs):
             return ""
         return f"test accuracy {accuracy(model, test_images, test_labels, device):.4f}"
 
@@ -210,12 +205,12 @@ def train_autoencoder_probe(
 
 
 def digit_rnn_recipe(run: Run) -> tuple[DigitRNN, dict]:
-    return train_digit_rnn(run.data_dir, run.device, seed=run.seed, **run.overrides(epochs="epochs"))
+    return train_digit_rnn(run.data_dir, run.device, seed=run.seed, **run.sized(epochs="epochs"))
 
 
 def digit_transformer_recipe(run: Run) -> tuple[DigitTransformer, dict]:
-    return train_digit_transformer(run.data_dir, run.device, seed=run.seed, **run.overrides(epochs="epochs"))
+    return train_digit_transformer(run.data_dir, run.device, seed=run.seed, **run.sized(epochs="epochs"))
 
 
 def autoencoder_probe_recipe(run: Run) -> tuple[AutoencoderProbe, dict]:
-    return train_autoencoder_probe(run.data_dir, run.device, seed=run.seed, **run.overrides(epochs="epochs"))
+    return train_autoencoder_probe(run.data_dir, run.device, seed=run.seed, **run.sized(epochs="epochs"))

@@ -10,6 +10,7 @@ SST-2 is lower-cased and split like a treebank ("it 's not bad , i 'd say !") wh
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
@@ -20,6 +21,7 @@ import torch.nn.functional as F
 from archdemo.models.bert import PretrainedSentimentTransformer, PretrainedSentimentTransformerConfig
 from archdemo.training.data import load_sst2
 from archdemo.training.loop import Run, TrainConfig, fit, seed_everything
+from archdemo.training.subsets import balanced_subset, epochs_for, scored_epoch
 from archdemo.training.text import pad_batch
 from archdemo.weights.base import load_base_weights, load_tokenizer
 
@@ -66,13 +68,17 @@ def train_pretrained(
     seed: int = 0,
     limit: int | None = None,
     on_epoch=None,
+    max_steps: int | None = None,
 ) -> PretrainedSentimentTransformer:
+    """``limit``: a class-balanced subset of that many phrases. ``max_steps``: a fixed budget of optimiser steps
+    whatever the size (whole passes over a small subset, one cut short over a large one), scored once at the end."""
     seed_everything(seed)
     model = build().to(device)
     c = model.config
     tok = load_tokenizer(c)
     texts, labels = load_sst2("train", data_dir)
-    texts, labels = texts[:limit], labels[:limit]
+    keep = balanced_subset(labels, limit, seed)
+    full_size, texts, labels = len(texts), [texts[i] for i in keep], labels[keep]
     dev_texts, dev_labels = load_sst2("dev", data_dir)
     forms = [[tok.encode_unchecked(t).ids for t in texts], [tok.encode_unchecked(detokenize(t)).ids for t in texts]]
     dev_rows = [tok.encode_unchecked(t).ids for t in dev_texts]
@@ -81,6 +87,9 @@ def train_pretrained(
     bs = 32
 
     def batches(epoch: int):
+        return itertools.islice(every_batch(epoch), steps)
+
+    def every_batch(epoch: int):
         rng = np.random.default_rng(seed * 1000 + epoch)
         form = rng.integers(0, 2, len(texts))  # per phrase: SST-2's form or the typed form, this epoch
         rows = [forms[f][i] for i, f in enumerate(form)]
@@ -97,17 +106,25 @@ def train_pretrained(
         return F.cross_entropy(m(ids, lengths), y)
 
     def report(m, epoch):
-        raw, typed = accuracy(m, dev_rows, dev_labels, device), accuracy(m, dev_typed, dev_labels, device)
         if on_epoch is not None:
             on_epoch(m, epoch)
+        if not scored_epoch(epoch, cfg.epochs) or (max_steps and epoch + 1 < cfg.epochs):
+            return ""
+        raw, typed = accuracy(m, dev_rows, dev_labels, device), accuracy(m, dev_typed, dev_labels, device)
         return f"dev accuracy {raw:.4f} (SST-2 form), {typed:.4f} (typed form)"
 
     steps = sum(math.ceil(len(range(i, min(i + bs * 50, len(texts)))) / bs) for i in range(0, len(texts), bs * 50))
-    cfg = TrainConfig(epochs=epochs or 2, lr=1e-3, weight_decay=0.01, seed=seed)  # the bundled run: 2 epochs
+    if max_steps:
+        epochs, steps = (math.ceil(max_steps / steps) if steps < max_steps else 1), min(steps, max_steps)
+    else:  # the bundled run: 2 epochs; a subset gets as many optimiser steps as ``epochs`` over all phrases
+        epochs = epochs_for(epochs or 2, full_size, len(texts), bs)
+    cfg = TrainConfig(epochs=epochs, lr=1e-3, weight_decay=0.01, seed=seed)
     return fit(model, batches, steps, loss_fn, cfg, "pretrained_transformer", report)
 
 
 def pretrained_recipe(run: Run) -> tuple[PretrainedSentimentTransformer, None]:
     # Saved after every epoch too, so a long CPU run that is stopped still leaves its best-so-far.
     keep = (lambda m, epoch: run.checkpoint(m)) if run.checkpoint else None
-    return train_pretrained(run.data_dir, run.device, epochs=run.epochs, seed=run.seed, on_epoch=keep), None
+    return train_pretrained(
+        run.data_dir, run.device, seed=run.seed, on_epoch=keep, **run.sized(epochs="epochs", max_steps="steps")
+    ), None

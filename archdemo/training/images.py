@@ -13,6 +13,7 @@ from archdemo.inputs.images import NOISE_KINDS, add_noise
 from archdemo.models import DenoisingAutoencoder, DenoisingAutoencoderConfig, DigitCNN, DigitCNNConfig
 from archdemo.training.data import load_mnist
 from archdemo.training.loop import Run, TrainConfig, fit, seed_everything
+from archdemo.training.subsets import balanced_subset, epochs_for, scored_epoch
 
 
 def random_affine(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -36,16 +37,22 @@ def _batches(images: np.ndarray, batch_size: int, seed: int, epoch: int) -> Iter
         yield order[i : i + batch_size]
 
 
-def train_cnn(data_dir: str | None, device: torch.device, epochs: int = 6, seed: int = 0) -> DigitCNN:
+def train_cnn(
+    data_dir: str | None, device: torch.device, epochs: int = 6, seed: int = 0, limit: int | None = None
+) -> DigitCNN:
+    """``limit``: a class-balanced subset of that many digits, for as many steps as ``epochs`` of all of them."""
     seed_everything(seed)
-    images, labels = load_mnist("train", data_dir)
+    all_images, all_labels = load_mnist("train", data_dir)
     test_images, test_labels = load_mnist("test", data_dir)
+    keep = balanced_subset(all_labels, limit, seed)
+    images, labels = all_images[keep], all_labels[keep]
     config = DigitCNNConfig()
     model = DigitCNN(config).to(device)
     x_all = torch.from_numpy(images).float().div(255).unsqueeze(1)  # (N, 1, 28, 28)
     y_all = torch.from_numpy(labels)
     gen = torch.Generator().manual_seed(seed)
     bs = 128
+    epochs = epochs_for(epochs, len(all_images), len(images), bs)
 
     def batches(epoch: int):
         for idx in _batches(images, bs, seed, epoch):
@@ -57,6 +64,8 @@ def train_cnn(data_dir: str | None, device: torch.device, epochs: int = 6, seed:
         return F.cross_entropy(m(x), y, label_smoothing=0.05)
 
     def report(m, epoch):
+        if not scored_epoch(epoch, epochs):
+            return ""
         with torch.inference_mode():
             x = torch.from_numpy(test_images).float().div(255).unsqueeze(1)
             pred = torch.cat([m(x[i : i + 1000].to(device)).argmax(1).cpu() for i in range(0, len(x), 1000)])
@@ -110,7 +119,7 @@ def train_autoencoder(
 
 
 def cnn_recipe(run: Run) -> tuple[DigitCNN, None]:
-    return train_cnn(run.data_dir, run.device, seed=run.seed, **run.overrides(epochs="epochs")), None
+    return train_cnn(run.data_dir, run.device, seed=run.seed, **run.sized(epochs="epochs")), None
 
 
 def autoencoder_recipe(run: Run) -> tuple[DenoisingAutoencoder, None]:

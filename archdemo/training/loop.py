@@ -30,10 +30,15 @@ class Run:
     epochs: int | None = None  # None: the recipe's own
     steps: int | None = None  # the step-counted recipes (character models): None: the recipe's own
     checkpoint: Callable[[nn.Module], None] | None = None  # long recipes save their best-so-far model with it
+    limit: int | None = None  # train on a class-balanced subset of this many examples (training.subsets)
 
     def overrides(self, **names: str) -> dict:
         """The recipe's keyword arguments for what was asked, e.g. ``overrides(epochs="epochs")``."""
         return {kw: getattr(self, field) for kw, field in names.items() if getattr(self, field) is not None}
+
+    def sized(self, **names: str) -> dict:
+        """``overrides(**names)`` plus ``limit`` when a subset was asked for (the data-efficiency runs)."""
+        return self.overrides(**names, limit="limit")
 
 
 @dataclass

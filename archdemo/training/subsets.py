@@ -32,3 +32,9 @@ def epochs_for(full_epochs: int, full_size: int, size: int, batch_size: int) -> 
     """Epochs over ``size`` examples that give at least the optimiser steps of ``full_epochs`` over ``full_size``."""
     steps = full_epochs * math.ceil(full_size / batch_size)
     return max(full_epochs, math.ceil(steps / math.ceil(size / batch_size)))
+
+
+def scored_epoch(epoch: int, epochs: int) -> bool:
+    """Whether to score after this epoch: about ten times a run (every epoch of a full-set run, every
+    tenth of the hundreds of passes a small subset makes), and always after the last."""
+    return (epoch + 1) % max(1, epochs // 10) == 0 or epoch + 1 == epochs

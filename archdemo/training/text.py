@@ -19,6 +19,7 @@ from archdemo.inputs.words import tokenize
 from archdemo.models import SentimentRNN, SentimentRNNConfig, SentimentTransformer, SentimentTransformerConfig
 from archdemo.training.data import load_sst2
 from archdemo.training.loop import Run, TrainConfig, fit, seed_everything
+from archdemo.training.subsets import balanced_subset, epochs_for, scored_epoch
 from archdemo.weights.registry import word_tokenizer
 
 log = logging.getLogger("archdemo.training.cli")
@@ -132,7 +133,10 @@ def train_text(
     length_weighted: float | None = None,
     ema_decay: float = 0.999,
     pretrain_epochs: int = 0,
+    limit: int | None = None,
 ) -> SentimentRNN | SentimentTransformer:
+    """``limit``: a class-balanced subset of that many training phrases (the vocabulary still comes from all
+    of them, as the text CNN's does), for as many optimiser steps as ``epochs`` over all of them."""
     seed_everything(seed)
     texts, labels = load_sst2("train", data_dir)
     dev_texts, dev_labels = load_sst2("dev", data_dir)
@@ -154,12 +158,14 @@ def train_text(
         model.embedding.weight.requires_grad_(False)
     model.to(device)
     tok = word_tokenizer(config)
-    rows = [tok.encode_tokens(s).ids for s in tokens]  # exactly the ids the app makes from the same tokens
-    rows_labels = torch.from_numpy(labels)
+    keep = balanced_subset(labels, limit, seed)
+    rows = [tok.encode_tokens(tokens[i]).ids for i in keep]  # exactly the ids the app makes from the same tokens
+    rows_labels = torch.from_numpy(labels[keep])
+    bs = 64
+    cfg.epochs = epochs_for(cfg.epochs, len(labels), len(keep), bs)
     dev_rows = [tok.encode(t).ids for t in dev_texts]
     if pretrain_epochs and name == "transformer":
         pretrain_masked_words(model, rows, vocab.index("[MASK]"), device, pretrain_epochs, seed)
-    bs = 64
     gen = torch.Generator().manual_seed(seed)
     # Per-model defaults, each chosen on SST-2 dev: the LSTM scored higher without word dropout (83.6% vs
     # 83.1%); the Transformer gained from word dropout and from weighting phrases by length (80.6% -> 81.3%).
@@ -188,6 +194,8 @@ def train_text(
         return phrase_loss(m, batch, length_weighted)
 
     def report(m, epoch):
+        if not scored_epoch(epoch, cfg.epochs):
+            return ""
         with torch.inference_mode():
             ids, lengths = pad_batch(dev_rows, config.pad_id)
             pred = m(ids.to(device), lengths.to(device)).argmax(1).cpu().numpy()
@@ -199,4 +207,4 @@ def train_text(
 
 
 def text_recipe(run: Run) -> tuple[SentimentRNN | SentimentTransformer, None]:
-    return train_text(run.name, run.data_dir, run.device, epochs=run.epochs, seed=run.seed), None
+    return train_text(run.name, run.data_dir, run.device, seed=run.seed, **run.sized(epochs="epochs")), None

@@ -21,7 +21,7 @@ from archdemo.inputs.words import tokenize
 from archdemo.models.text_cnn import TextCNN, TextCNNConfig
 from archdemo.training.data import load_sst2
 from archdemo.training.loop import Run, TrainConfig, fit, seed_everything
-from archdemo.training.subsets import balanced_subset, epochs_for
+from archdemo.training.subsets import balanced_subset, epochs_for, scored_epoch
 from archdemo.training.text import build_vocab, load_glove, pad_batch, phrase_loss
 from archdemo.weights.registry import word_tokenizer
 
@@ -93,8 +93,8 @@ def train_text_cnn(
         return phrase_loss(m, batch, length_weighted)
 
     def report(m, epoch):
-        if (epoch + 1) % max(1, cfg.epochs // 10) and epoch + 1 < cfg.epochs:
-            return ""  # about ten scores per run, however many passes a small subset makes
+        if not scored_epoch(epoch, cfg.epochs):
+            return ""
         return f"dev accuracy {dev_accuracy(m, dev_rows, dev_labels, device):.4f}"
 
     steps = sum(math.ceil(len(range(i, min(i + bs * 50, len(rows)))) / bs) for i in range(0, len(rows), bs * 50))
@@ -129,4 +129,4 @@ def train_text_cnn(
 
 
 def text_cnn_recipe(run: Run) -> tuple[TextCNN, dict]:
-    return train_text_cnn(run.data_dir, run.device, seed=run.seed, **run.overrides(epochs="epochs"))
+    return train_text_cnn(run.data_dir, run.device, seed=run.seed, **run.sized(epochs="epochs"))

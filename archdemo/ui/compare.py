@@ -8,6 +8,7 @@ from archdemo.plots import sentences as plots
 from archdemo.tasks.sentences import read_sentence
 from archdemo.ui import model_table as facts
 from archdemo.ui import which_to_use
+from archdemo.ui.data_efficiency import data_efficiency_view
 from archdemo.ui.errors import user_errors
 from archdemo.ui.layout import LIVE
 from archdemo.ui.sentences import word_highlights
@@ -114,6 +115,7 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         elem_id="compare-which",
     )
     gr.Markdown(WHEN)
+    data_efficiency_view(tab)
 
     @user_errors
     def readers(sentence: str):

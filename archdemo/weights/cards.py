@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from archdemo.paths import CURVE_NAME, training_record_path
+from archdemo.paths import CURVE_NAME, DATA_EFFICIENCY_PATH, training_record_path
 from archdemo.weights.registry import get_spec
 
 
@@ -15,6 +15,24 @@ def training_record(name: str) -> dict | None:
         return json.loads(training_record_path(name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def data_efficiency(path=None) -> dict:
+    """What ``python -m archdemo.tools.data_efficiency`` stored: per task its budget rule, sizes and, per reader,
+    ``{size (a string): {"accuracy", "seconds", "steps"}}``; {} before it has run."""
+    try:
+        return json.loads((path or DATA_EFFICIENCY_PATH).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def data_efficiency_accuracies(results: dict) -> dict:
+    """``{task: {model: {size: accuracy}}}`` (sizes as strings): the shape ``evaluate --json`` prints."""
+    return {
+        task: {name: {size: p["accuracy"] for size, p in points.items()} for name, points in part["models"].items()}
+        for task, part in results.items()
+        if isinstance(part, dict) and isinstance(part.get("models"), dict)
+    }
 
 
 def training_lines(name: str, record: dict | None = None) -> list[str]:
