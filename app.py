@@ -20,8 +20,10 @@ from archdemo.ui.serving import async_login_check
 from archdemo.weights.store import ModelStore
 
 log = logging.getLogger("archdemo.app")
-# API requests in flight at once when tuned: enough to keep the micro-batchers' batches full while the
-# preprocessing of other requests runs on the worker threads.
+# Quick API requests (a digit, a sentence) in flight at once when tuned: enough to keep the micro-batchers'
+# batches full while the preprocessing of other requests runs on the worker threads. Writing jobs are a
+# group of their own (--max-writers): they take seconds, and shared a limit with the quick ones they held
+# a sentence up for minutes (288 s behind 32 generations of 2,000 characters).
 API_CONCURRENCY = 16
 # Gradio keeps a record of up to 10,000 past requests and, by default, rebuilds a pandas summary of all
 # of them after every request; the summary feeds only the monitoring dashboard, which is off. Measured
@@ -68,6 +70,12 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
         help="tuned: API requests run concurrently and share forward passes (micro-batching); defaults: "
         "Gradio's defaults, one request at a time per endpoint, for comparison (default: $ARCHDEMO_SERVING or tuned)",
     )
+    p.add_argument(
+        "--max-writers",
+        type=int,
+        help="writing jobs (Write tab visitors and /generate_* calls) at once, written in one batch per model; "
+        f"the rest wait in the queue, shown their place (default: $ARCHDEMO_MAX_WRITERS, else {defaults.max_writers})",
+    )
     args = p.parse_args(argv)
     return Settings.from_env(environ, **{k: v for k, v in vars(args).items() if v is not None})
 
@@ -84,7 +92,8 @@ def main(argv: list[str] | None = None) -> None:
     answers = Answers(store, micro_batching=settings.micro_batching)
     answers.warm_up()
     log.info("models on %s, weights from %s, %s serving", store.device_label, store.loaded_from(), settings.serving)
-    demo = build(store, answers, api_concurrency=API_CONCURRENCY if tuned else None)
+    writing = {"concurrency_id": "writing", "concurrency_limit": settings.max_writers} if tuned else None
+    demo = build(store, answers, api_concurrency=API_CONCURRENCY if tuned else None, writing=writing)
     # A bounded queue: under a crowd, requests past --max-queue get Gradio's "Queue is full" (HTTP 503,
     # gradio_client raises QueueError) at once instead of waiting without end.
     demo.queue(default_concurrency_limit=4 if tuned else 1, max_size=settings.max_queue)

@@ -25,6 +25,7 @@ class Settings:
     max_queue: int = 256  # requests waiting at most; past it Gradio answers "Queue is full"
     max_sessions: int = SESSION_CAPACITY
     serving: Literal["tuned", "defaults"] = "tuned"  # defaults: Gradio as it comes, for the benchmark
+    max_writers: int = 32  # writing jobs (Write tab visitors, /generate_* calls) at once; the rest queue
     host: str = "127.0.0.1"
     port: int = 7860
     share: bool = False
@@ -35,6 +36,8 @@ class Settings:
             raise ValueError(f"weights must be 'bundled' or 'hub', not {self.weights!r}")
         if self.serving not in ("tuned", "defaults"):
             raise ValueError(f"serving must be 'tuned' or 'defaults', not {self.serving!r}")
+        if self.max_writers < 1:
+            raise ValueError(f"max_writers must be at least 1, not {self.max_writers}")
 
     @property
     def explicit(self) -> frozenset[str]:
@@ -59,6 +62,7 @@ class Settings:
             "max_queue": int(env.get("ARCHDEMO_MAX_QUEUE", "256")),
             "max_sessions": int(env.get("ARCHDEMO_MAX_SESSIONS", str(SESSION_CAPACITY))),
             "serving": env.get("ARCHDEMO_SERVING") or "tuned",
+            "max_writers": int(env.get("ARCHDEMO_MAX_WRITERS", "32")),
             "host": env.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if on_spaces else "127.0.0.1"),  # noqa: S104 (Spaces)
             "port": int(env.get("GRADIO_SERVER_PORT", "7860")),
             "mcp": env.get("GRADIO_MCP_SERVER", "").strip().lower() in ("1", "true", "yes", "on"),
