@@ -54,6 +54,11 @@ def sample(logits: torch.Tensor, rows: list) -> tuple[list[int], np.ndarray, np.
     return chosen.tolist(), top.indices.numpy(), top.values.float().numpy()
 
 
+def _last(streams) -> bool:
+    """Every row is writing its last character: no row needs the forward pass that would read it."""
+    return all(s.written + 1 >= s.length for s in streams)
+
+
 def _drop(t: torch.Tensor, row: int, n: int, dim: int = 0) -> torch.Tensor:
     """Row ``row`` of the first n along ``dim`` replaced by row n - 1; returns the first n - 1."""
     if row != n - 1:
@@ -102,7 +107,8 @@ class RNNBatch(_Batch):
     def step(self, streams) -> list[Written]:
         chosen, top_ids, top_probs = sample(self.logits, streams)
         hidden = self.hidden.half().cpu().numpy()
-        self.logits, self.hidden, self.state = self.model.step(self._ids(chosen), self.state)
+        if not _last(streams):
+            self.logits, self.hidden, self.state = self.model.step(self._ids(chosen), self.state)
         for s, c in zip(streams, chosen, strict=True):
             s.task.ids.append(c)
         return [Written(c, top_ids[i], top_probs[i], hidden[i]) for i, c in enumerate(chosen)]
@@ -127,7 +133,8 @@ class CNNBatch(_Batch):
 
     def step(self, streams) -> list[Written]:
         chosen, top_ids, top_probs = sample(self.logits, streams)
-        self.logits, self.cache = self.model.step(self._ids(chosen), self.cache)
+        if not _last(streams):
+            self.logits, self.cache = self.model.step(self._ids(chosen), self.cache)
         for s, c in zip(streams, chosen, strict=True):
             s.task.ids.append(c)
         return [Written(c, top_ids[i], top_probs[i]) for i, c in enumerate(chosen)]
@@ -183,8 +190,13 @@ class GPTBatch(_Batch):
     def step(self, streams) -> list[Written]:
         chosen, top_ids, top_probs = sample(self.logits, streams)
         n = self.n
-        for i, (s, c) in enumerate(zip(streams, chosen, strict=True)):
+        for s, c in zip(streams, chosen, strict=True):
             s.task.ids.append(c)
+        if _last(streams):  # what the last characters would be read with (the GPT's attention at the end)
+            for s, pos in zip(streams, self.pos[:n].tolist(), strict=True):
+                s.task.seen = pos + 1 if pos < self.block else self.keep
+            return [Written(c, top_ids[i], top_probs[i]) for i, c in enumerate(chosen)]
+        for i, s in enumerate(streams):
             if int(self.pos[i]) == self.block:  # the window is full: go on from the last KEEP characters
                 self._fill(i, s.task.ids[-self.keep : -1])
         pos = self.pos[:n]
@@ -206,8 +218,8 @@ class GPTBatch(_Batch):
         x = m.norm(x)
         self.logits = x @ m.embedding.weight.T if m.head is None else m.head(x)  # (B, V)
         self.pos[:n] += 1
-        for i, s in enumerate(streams):
-            s.task.seen = int(self.pos[i])
+        for s, seen in zip(streams, self.pos[:n].tolist(), strict=True):
+            s.task.seen = seen
         return [Written(c, top_ids[i], top_probs[i]) for i, c in enumerate(chosen)]
 
 

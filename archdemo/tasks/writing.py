@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import copy
 import threading
 import time
 import weakref
@@ -25,6 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from archdemo.device import zerogpu
 from archdemo.errors import InputError
 from archdemo.inputs.answers import number, whole_number
 from archdemo.inputs.characters import encode
@@ -128,10 +130,26 @@ class Uniforms:
         return self._chunk[1][position - start]
 
 
-@guarded
+@guarded(zerogpu_slot=False)
 def _decode(store: ModelStore, call, *args):
-    """Every model call of the writers (a prompt read, a step for all rows, the GPT's last look)."""
+    """Every model call of the writers (a prompt read, a step for all rows, the GPT's last look). Never in a
+    ZeroGPU call: a loop's state must outlive each step, and a step takes milliseconds on the CPU."""
     return call(*args)
+
+
+_CPU_COPIES: weakref.WeakKeyDictionary[torch.nn.Module, torch.nn.Module] = weakref.WeakKeyDictionary()
+
+
+def writer_model(store: ModelStore, name: str) -> torch.nn.Module:
+    """The model the writers decode with: the store's, except on ZeroGPU with the store on the GPU, where
+    a GPU exists only inside spaces.GPU calls: there, a CPU copy of it."""
+    model = store.get(name)
+    if not zerogpu() or store.device.type == "cpu":
+        return model
+    with _LOOPS_LOCK:
+        if model not in _CPU_COPIES:
+            _CPU_COPIES[model] = copy.deepcopy(model).cpu()
+        return _CPU_COPIES[model]
 
 
 _LOOPS: weakref.WeakKeyDictionary[ModelStore, dict[str, DecodingLoop]] = weakref.WeakKeyDictionary()
@@ -144,9 +162,14 @@ def decoding_loop(store: ModelStore, name: str) -> DecodingLoop:
         loops = _LOOPS.setdefault(store, {})
         if name not in loops:
             run = lambda call, *args: _decode(store, call, *args)  # noqa: E731
-            make = lambda: batch_for(store.get(name), store.device)  # noqa: E731
+            make = lambda: _batch(store, name)  # noqa: E731
             loops[name] = DecodingLoop(make, run, name=f"write-{name}")
         return loops[name]
+
+
+def _batch(store: ModelStore, name: str):
+    model = writer_model(store, name)
+    return batch_for(model, next(model.parameters()).device)
 
 
 class _Writer:
@@ -179,7 +202,7 @@ class _Writer:
             w.top_probs = np.stack([c.top_probs for c in self.chars])
             if self.chars[0].hidden is not None:
                 w.hidden = np.stack([c.hidden for c in self.chars])
-            model = self.store.get(self.name)
+            model = writer_model(self.store, self.name)
             if self.insides and hasattr(model, "positions"):  # the GPT: its newest character's attention
                 seen = self.stream.task.ids[-self.stream.task.seen :]
                 w.attention = _decode(self.store, gpt_attention, model, seen)
@@ -208,7 +231,7 @@ def write(
     if batched:
         decoding_loop(store, name).submit(stream)
     else:
-        batch = batch_for(store.get(name), store.device)
+        batch = _batch(store, name)
         _decode(store, batch.add, stream)
     try:
         while len(writer.chars) < stream.length:
