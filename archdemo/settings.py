@@ -26,6 +26,7 @@ class Settings:
     max_sessions: int = SESSION_CAPACITY
     serving: Literal["tuned", "defaults"] = "tuned"  # defaults: Gradio as it comes, for the benchmark
     max_writers: int = 32  # writing jobs (Write tab visitors, /generate_* calls) at once; the rest queue
+    writer_niceness: int = 10  # the decoding threads' nice value: writers give the CPU way to quick requests
     # On ZeroGPU: "measured" sends the models to the GPU only if one is slower on the CPU than a GPU call
     # costs (gpu_call_ms; archdemo.device.worth_a_gpu_call); "never" keeps them on the CPU; "always" puts every
     # model call but the writers' inside spaces.GPU (the tests' stand-in checks that path).
@@ -72,6 +73,7 @@ class Settings:
             "max_sessions": int(env.get("ARCHDEMO_MAX_SESSIONS", str(SESSION_CAPACITY))),
             "serving": env.get("ARCHDEMO_SERVING") or "tuned",
             "max_writers": int(env.get("ARCHDEMO_MAX_WRITERS", "32")),
+            "writer_niceness": int(env.get("ARCHDEMO_WRITER_NICENESS", "10")),
             "zerogpu": env.get("ARCHDEMO_ZEROGPU") or "measured",
             "gpu_call_ms": float(env.get("ARCHDEMO_GPU_CALL_MS", "300")),
             "host": env.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if on_spaces else "127.0.0.1"),  # noqa: S104 (Spaces)

@@ -7,9 +7,9 @@ Two phases per setup (``0`` is ``python app.py`` alone, ``N`` >= 1 ``python -m a
    its own session, through Gradio's queue exactly as the browser joins it: three writers, ``--length``
    characters each) and read their streams to the end. Per visitor: time to the first characters, and
    characters per second per writer box (``length`` / the time from pressing Write to the last piece of
-   text; the pictures of the insides come after it). Printed beside it: the demand (characters asked for per second of the run, had every visitor got the
-   goal's 100/s per box) and what was served (characters received per second, all boxes together),
-   and the furthest back in the queue a visitor was told it stood.
+   text; the pictures of the insides come after it). Printed beside it: the demand (characters per second
+   asked for, had every box got the goal's 100/s) and what was served (characters received per second,
+   all boxes together), and the furthest back in the queue a visitor was told it stood.
 2. **The probe:** ``--probe-jobs`` calls of /generate_gpt for 2,000 characters at once; two seconds in,
    five /rnn_sentiment requests one after another, each timed. Goal: every one under 1 s.
 
@@ -42,8 +42,16 @@ def dependency_ids(url: str) -> dict[str, int]:
 
 async def queued(client, url: str, fn: int, data: list) -> dict:
     """Join Gradio's queue as a browser does and read the event's stream to its end -> timings and the output."""
-    session = secrets.token_hex(6)
     started = time.perf_counter()
+    try:
+        return await _queued(client, url, fn, data, started)
+    except Exception as e:  # noqa: BLE001 - counted as this request's failure; the room goes on
+        return {"ok": False, "seconds": time.perf_counter() - started, "first_s": None, "rank": 0,
+                "error": f"{type(e).__name__}: {e}"}  # fmt: skip
+
+
+async def _queued(client, url: str, fn: int, data: list, started: float) -> dict:
+    session = secrets.token_hex(6)
     r = await client.post(f"{url}gradio_api/queue/join", json={"data": data, "fn_index": fn, "session_hash": session})
     r.raise_for_status()
     first, pieces = None, []
@@ -74,19 +82,28 @@ async def queued(client, url: str, fn: int, data: list) -> dict:
     return {"ok": False, "seconds": time.perf_counter() - started, "first_s": first, "rank": rank, "error": "closed"}
 
 
-async def room(url: str, ids: dict[str, int], visitors: int, length: int) -> dict:
+async def visitor_client(url: str):
+    """One visitor's own connection and cookies, as a browser's: behind nginx its replica is pinned by a
+    cookie that the first answer sets (archdemo/deploy/nginx.py), so it asks for the page first."""
     import httpx
 
-    limits = httpx.Limits(max_connections=4 * visitors, max_keepalive_connections=4 * visitors)
-    async with httpx.AsyncClient(timeout=TIMEOUT, limits=limits) as client:
+    client = httpx.AsyncClient(timeout=TIMEOUT)
+    await client.get(url)
+    return client
 
-        async def visitor(i: int) -> dict:
-            await asyncio.sleep(i / visitors)  # all within one second
-            return await queued(client, url, ids["write_both"], [PROMPT, length, 0.8, i])
 
-        started = time.perf_counter()
-        results = await asyncio.gather(*(visitor(i) for i in range(visitors)))
-        wall = time.perf_counter() - started
+async def room(url: str, ids: dict[str, int], visitors: int, length: int) -> dict:
+    clients = [await visitor_client(url) for _ in range(visitors)]
+
+    async def visitor(i: int) -> dict:
+        await asyncio.sleep(i / visitors)  # all within one second
+        return await queued(clients[i], url, ids["write_both"], [PROMPT, length, 0.8, i])
+
+    started = time.perf_counter()
+    results = await asyncio.gather(*(visitor(i) for i in range(visitors)))
+    wall = time.perf_counter() - started
+    for c in clients:
+        await c.aclose()
     ok = [r for r in results if r["ok"]]
     speeds = [length / r["text_s"] for r in ok]
     return {
@@ -111,26 +128,26 @@ async def room(url: str, ids: dict[str, int], visitors: int, length: int) -> dic
 
 
 async def probe(url: str, ids: dict[str, int], jobs: int) -> dict:
-    import httpx
-
-    limits = httpx.Limits(max_connections=4 * jobs + 8, max_keepalive_connections=4 * jobs + 8)
-    async with httpx.AsyncClient(timeout=TIMEOUT, limits=limits) as client:
-        long_jobs = [
-            asyncio.create_task(queued(client, url, ids["generate_gpt"], [PROMPT, 2000, 0.8, i])) for i in range(jobs)
-        ]
-        await asyncio.sleep(2.0)
-        sentences = []
-        for k in range(5):
-            r = await queued(client, url, ids["rnn_sentiment"], [f"It's not bad, I'd say! ({k})"])
-            sentences.append(r["seconds"] if r["ok"] else None)
-        running = sum(not t.done() for t in long_jobs)
-        done = await asyncio.gather(*long_jobs)
+    clients = [await visitor_client(url) for _ in range(jobs + 1)]
+    long_jobs = [
+        asyncio.create_task(queued(clients[i], url, ids["generate_gpt"], [PROMPT, 2000, 0.8, i])) for i in range(jobs)
+    ]
+    await asyncio.sleep(2.0)
+    sentences = []
+    for k in range(5):
+        r = await queued(clients[-1], url, ids["rnn_sentiment"], [f"It's not bad, I'd say! ({k})"])
+        sentences.append(r["seconds"] if r["ok"] else None)
+    running = sum(not t.done() for t in long_jobs)
+    done = await asyncio.gather(*long_jobs)
+    for c in clients:
+        await c.aclose()
     return {
         "long_jobs": jobs,
         "still_writing_after_the_sentences": running,
         "sentence_s": [round(s, 3) if s is not None else None for s in sentences],
         "long_job_s": {"median": median([r["seconds"] for r in done]), "max": max(r["seconds"] for r in done)},
         "long_job_errors": sum(not r["ok"] for r in done),
+        "long_job_error_kinds": sorted({str(r.get("error"))[:120] for r in done if not r["ok"]}),
     }
 
 
@@ -187,7 +204,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     headers = ["setup", "visitors", "chars/s min", "median", ">= 100", "demand c/s", "served c/s", "queue", "errors"]
     print(table([*headers, "sentence s (max of 5)", "< 1 s"], rows))
-    write_json(args.out, {"machine": machine_info(args.device), "args": vars(args), "results": results})
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    write_json(args.out, {"machine": machine_info(args.device), "args": settings, "results": results})
 
 
 if __name__ == "__main__":

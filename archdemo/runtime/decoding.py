@@ -14,6 +14,7 @@ Nothing here knows about characters or models: the task (``archdemo.tasks.writin
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 from collections import deque
@@ -109,11 +110,13 @@ class DecodingLoop:
         run: Callable[..., Any] | None = None,
         max_rows: int = 64,
         name: str = "decoding",
+        niceness: int = 10,
     ) -> None:
         self._make_batch = make_batch
         self.batch = make_batch()
         self._run_call = run or (lambda fn, *args: fn(*args))
         self.max_rows = max_rows
+        self.niceness = niceness  # the loop thread's nice value: a writer waits when a quick request needs the CPU
         self.name = name
         self._joining: queue.SimpleQueue[Stream] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -133,6 +136,11 @@ class DecodingLoop:
         return stream
 
     def _loop(self) -> None:
+        if self.niceness and hasattr(os, "setpriority"):
+            try:  # this thread only (Linux): long jobs give the CPU way to quick ones (a digit, a sentence)
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.niceness)
+            except OSError:
+                pass
         rows: list[Stream] = []
         waiting: deque[Stream] = deque()  # joined while every row was taken
         try:

@@ -163,7 +163,8 @@ def decoding_loop(store: ModelStore, name: str) -> DecodingLoop:
         if name not in loops:
             run = lambda call, *args: _decode(store, call, *args)  # noqa: E731
             make = lambda: _batch(store, name)  # noqa: E731
-            loops[name] = DecodingLoop(make, run, name=f"write-{name}")
+            nice = getattr(store.settings, "writer_niceness", 10)
+            loops[name] = DecodingLoop(make, run, name=f"write-{name}", niceness=nice)
         return loops[name]
 
 
