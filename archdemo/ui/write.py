@@ -96,6 +96,7 @@ def write_tab(store: ModelStore, writing: dict | None = None) -> None:
                 max_length=MAX_PROMPT_CHARS,
                 elem_id="write-prompt",
             )
+            message = gr.Markdown(elem_id="write-message")  # what is wrong with the prompt, if anything
             gr.Examples([[p] for p in PROMPTS], inputs=[prompt])
         with gr.Column(scale=2, min_width=260):
             length = gr.Slider(1, MAX_LENGTH, value=300, step=1, label="Characters to write", elem_id="write-length")
@@ -109,7 +110,6 @@ def write_tab(store: ModelStore, writing: dict | None = None) -> None:
         for name in WRITERS:
             with gr.Column(min_width=280):
                 boxes[name] = gr.Textbox(label=title(store, name), lines=14, max_lines=14, elem_id=f"write-{name}")
-    message = gr.Markdown(elem_id="write-message")  # what is wrong with the prompt, if anything
     speed = gr.Markdown(elem_id="write-speed")
     gr.Markdown(how_far_back(store), elem_id="write-how-far")
     writings = gr.State(None)  # this visitor's Writings, one per writer: the text and what each model saw
