@@ -10,18 +10,24 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from dataclasses import replace
 
+from archdemo.device import worth_a_gpu_call, zerogpu
 from archdemo.runtime.heap import return_large_buffers
 from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
 from archdemo.ui import CSS, build
 from archdemo.ui.limits import request_limits
+from archdemo.ui.model_table import latency_ms
 from archdemo.ui.serving import async_login_check
+from archdemo.weights.registry import MODELS
 from archdemo.weights.store import ModelStore
 
 log = logging.getLogger("archdemo.app")
-# API requests in flight at once when tuned: enough to keep the micro-batchers' batches full while the
-# preprocessing of other requests runs on the worker threads.
+# Quick API requests (a digit, a sentence) in flight at once when tuned: enough to keep the micro-batchers'
+# batches full while the preprocessing of other requests runs on the worker threads. Writing jobs are a
+# group of their own (--max-writers): they take seconds, and shared a limit with the quick ones they held
+# a sentence up for minutes (288 s behind 32 generations of 2,000 characters).
 API_CONCURRENCY = 16
 # Gradio keeps a record of up to 10,000 past requests and, by default, rebuilds a pandas summary of all
 # of them after every request; the summary feeds only the monitoring dashboard, which is off. Measured
@@ -68,8 +74,58 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
         help="tuned: API requests run concurrently and share forward passes (micro-batching); defaults: "
         "Gradio's defaults, one request at a time per endpoint, for comparison (default: $ARCHDEMO_SERVING or tuned)",
     )
+    p.add_argument(
+        "--max-writers",
+        type=int,
+        help="writing jobs (Write tab visitors and /generate_* calls) at once, written in one batch per model; "
+        f"the rest wait in the queue, shown their place (default: $ARCHDEMO_MAX_WRITERS, else {defaults.max_writers})",
+    )
+    p.add_argument(
+        "--zerogpu",
+        choices=["measured", "always", "never"],
+        help="on a ZeroGPU Space: measured = the models go inside spaces.GPU only if one is slower on the CPU "
+        "than a GPU call costs; never = all on the CPU; always = every model call in a GPU call "
+        "(default: $ARCHDEMO_ZEROGPU or measured)",
+    )
+    p.add_argument(
+        "--gpu-call-ms",
+        type=float,
+        help="what one ZeroGPU call costs before it runs, in ms "
+        f"(default: $ARCHDEMO_GPU_CALL_MS, else {defaults.gpu_call_ms:.0f})",
+    )
     args = p.parse_args(argv)
     return Settings.from_env(environ, **{k: v for k, v in vars(args).items() if v is not None})
+
+
+def place_models(settings: Settings) -> tuple[ModelStore, Answers, dict]:
+    """The store and answers to serve from, warmed up, and where the models went and why.
+
+    On ZeroGPU (``--zerogpu measured``, the default) every model is first timed on the CPU, one request
+    through the app's own code (median of 5); the models go to the GPU only if one of them takes longer
+    than a GPU call costs (``--gpu-call-ms``). One store has one device, so it is all of them or none.
+    """
+    placement: dict = {"zerogpu": zerogpu(), "gpu_models": []}
+    if zerogpu() and settings.zerogpu != "always":
+        store = ModelStore(replace(settings, device="cpu"))
+        answers = Answers(store, micro_batching=settings.micro_batching)
+        answers.warm_up()
+        if settings.zerogpu == "never":
+            return store, answers, placement
+        costs = {name: round(latency_ms(answers, name, repeats=5), 2) for name in MODELS}
+        placement.update(cpu_ms=costs, gpu_call_ms=settings.gpu_call_ms)
+        placement["gpu_models"] = worth_a_gpu_call(costs, settings.gpu_call_ms)
+        log.info(
+            "ZeroGPU: CPU time per request %s ms against %.0f ms per GPU call; to the GPU: %s",
+            costs,
+            settings.gpu_call_ms,
+            placement["gpu_models"] or "none (no GPU calls)",
+        )
+        if not placement["gpu_models"]:
+            return store, answers, placement
+    store = ModelStore(settings)
+    answers = Answers(store, micro_batching=settings.micro_batching)
+    answers.warm_up()
+    return store, answers, placement
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,11 +136,10 @@ def main(argv: list[str] | None = None) -> None:
     if tuned:
         for key, value in GRADIO_ANALYTICS.items():
             os.environ.setdefault(key, value)  # read by Gradio itself
-    store = ModelStore(settings)
-    answers = Answers(store, micro_batching=settings.micro_batching)
-    answers.warm_up()
+    store, answers, _ = place_models(settings)
     log.info("models on %s, weights from %s, %s serving", store.device_label, store.loaded_from(), settings.serving)
-    demo = build(store, answers, api_concurrency=API_CONCURRENCY if tuned else None)
+    writing = {"concurrency_id": "writing", "concurrency_limit": settings.max_writers} if tuned else None
+    demo = build(store, answers, api_concurrency=API_CONCURRENCY if tuned else None, writing=writing)
     # A bounded queue: under a crowd, requests past --max-queue get Gradio's "Queue is full" (HTTP 503,
     # gradio_client raises QueueError) at once instead of waiting without end.
     demo.queue(default_concurrency_limit=4 if tuned else 1, max_size=settings.max_queue)

@@ -25,6 +25,15 @@ class Settings:
     max_queue: int = 256  # requests waiting at most; past it Gradio answers "Queue is full"
     max_sessions: int = SESSION_CAPACITY
     serving: Literal["tuned", "defaults"] = "tuned"  # defaults: Gradio as it comes, for the benchmark
+    max_writers: int = 32  # writing jobs (Write tab visitors, /generate_* calls) at once; the rest queue
+    writer_niceness: int = 10  # the decoding threads' nice value: writers give the CPU way to quick requests
+    # On ZeroGPU: "measured" sends the models to the GPU only if one is slower on the CPU than a GPU call
+    # costs (gpu_call_ms; archdemo.device.worth_a_gpu_call); "never" keeps them on the CPU; "always" puts every
+    # model call but the writers' inside spaces.GPU (the tests' stand-in checks that path).
+    zerogpu: Literal["measured", "always", "never"] = "measured"
+    # What one spaces.GPU call costs before the function runs (ms): a floor under Hugging Face's figures
+    # (a warm call is a round trip to the scheduler, a cold one 3-4 s).
+    gpu_call_ms: float = 300.0
     host: str = "127.0.0.1"
     port: int = 7860
     share: bool = False
@@ -35,6 +44,10 @@ class Settings:
             raise ValueError(f"weights must be 'bundled' or 'hub', not {self.weights!r}")
         if self.serving not in ("tuned", "defaults"):
             raise ValueError(f"serving must be 'tuned' or 'defaults', not {self.serving!r}")
+        if self.zerogpu not in ("measured", "always", "never"):
+            raise ValueError(f"zerogpu must be 'measured', 'always' or 'never', not {self.zerogpu!r}")
+        if self.max_writers < 1:
+            raise ValueError(f"max_writers must be at least 1, not {self.max_writers}")
 
     @property
     def explicit(self) -> frozenset[str]:
@@ -59,6 +72,10 @@ class Settings:
             "max_queue": int(env.get("ARCHDEMO_MAX_QUEUE", "256")),
             "max_sessions": int(env.get("ARCHDEMO_MAX_SESSIONS", str(SESSION_CAPACITY))),
             "serving": env.get("ARCHDEMO_SERVING") or "tuned",
+            "max_writers": int(env.get("ARCHDEMO_MAX_WRITERS", "32")),
+            "writer_niceness": int(env.get("ARCHDEMO_WRITER_NICENESS", "10")),
+            "zerogpu": env.get("ARCHDEMO_ZEROGPU") or "measured",
+            "gpu_call_ms": float(env.get("ARCHDEMO_GPU_CALL_MS", "300")),
             "host": env.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if on_spaces else "127.0.0.1"),  # noqa: S104 (Spaces)
             "port": int(env.get("GRADIO_SERVER_PORT", "7860")),
             "mcp": env.get("GRADIO_MCP_SERVER", "").strip().lower() in ("1", "true", "yes", "on"),

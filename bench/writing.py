@@ -1,7 +1,8 @@
-"""How fast the Write tab writes: time to the first characters and characters per second, per model.
+"""How fast the Write tab writes: one visitor in-process, or a room writing at once against the launched app.
 
     python -m bench.writing                       # 300 characters, 5 runs per model, the app's device
     python -m bench.writing --length 1000 --runs 3 --device cpu
+    python -m bench.writing --room --visitors 30 --length 600 --replicas 0,2   # a room (bench/writing_room.py)
 
 Runs ``archdemo.tasks.writing.write`` (the generator the Write tab streams from, with the insides it draws)
 on the bundled weights, one visitor at a time, after one untimed warm-up run per model. For each run:
@@ -13,6 +14,7 @@ table says which were met, and nothing fails on timing. Writes bench/results/wri
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -44,6 +46,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--runs", type=int, default=5, help="timed runs per model (default 5)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the app's choice)")
     p.add_argument("--out", type=Path, default=RESULTS, help="folder for writing-<device>.json")
+    if argv is None and "--room" in sys.argv:
+        from bench.writing_room import main as room
+
+        return room([a for a in sys.argv[1:] if a != "--room"])
     args = p.parse_args(argv)
     store = ModelStore(Settings(device=args.device))
     rows, results = [], {}

@@ -1,9 +1,11 @@
-"""Every model forward runs inside a ``spaces.GPU`` call, and each interaction runs each model once.
+"""With the models on ZeroGPU's GPU, every model forward runs inside a ``spaces.GPU`` call (the writers'
+decoding on the CPU, by design), and each interaction runs each model once.
 
 On a ZeroGPU Space a GPU exists only inside ``spaces.GPU`` calls. tests/zerogpu_driver.py starts the
-app's backend and UI with a stand-in ``spaces`` package (tests/standins/spaces), calls every event
-handler of every tab and every API endpoint once, and records each torch module forward that ran
-outside such a call, and how many passes each model made per call.
+app's backend and UI with a stand-in ``spaces`` package (tests/standins/spaces) and ``ARCHDEMO_ZEROGPU=always``
+(the path the app takes when a model is worth a GPU call), calls every event handler of every tab and
+every API endpoint once, and records each torch module forward that ran outside such a call, and how
+many passes each model made per call. tests/test_spaces.py checks the default, measured placement.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # The Compare tab's table times 20 requests per model (plus one warm-up) by design: it is a measurement.
-MEASUREMENTS = {"measured": 21}
-# Writing runs one forward per character written (300 by default in the Write tab, 200 through the API),
-# each chunk of characters one spaces.GPU call; in the tab the GPT also reads its newest character, to show
-# that character's attention.
+MEASUREMENTS = {"measured": 21, "measure_again": 21}
+# Writing runs one forward per character written (300 by default in the Write tab, 200 through the API) in
+# the model's decoding loop, on the CPU and never in a spaces.GPU call (its state outlives each step); in
+# the tab the GPT also re-reads its last 128 characters once its 256-character window is full, and reads
+# its text once more at the end to show the newest character's attention.
 WRITING = {
-    "write_both": {"char_rnn": 300, "char_gpt": 301, "char_cnn": 300},
+    "write_both": {"char_rnn": 300, "char_gpt": 302, "char_cnn": 300},
     "generate_rnn": {"char_rnn": 200},
     "generate_gpt": {"char_gpt": 200},
     "generate_cnn": {"char_cnn": 200},
@@ -33,7 +36,12 @@ MEASUREMENTS.update({name: max(models.values()) for name, models in WRITING.item
 
 @pytest.fixture(scope="module")
 def report() -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "standins"), "HF_HUB_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "tests" / "standins"),
+        "HF_HUB_OFFLINE": "1",
+        "ARCHDEMO_ZEROGPU": "always",
+    }
     out = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "zerogpu_driver.py")],
         cwd=ROOT,
@@ -105,10 +113,10 @@ def test_text_tabs_read_once_per_change(report):
 
 
 @pytest.mark.parametrize("handler", sorted(WRITING))
-def test_writing_runs_its_models_inside_gpu_calls_a_character_at_a_time(report, handler):
+def test_writing_runs_its_models_on_the_cpu_a_character_at_a_time_with_no_gpu_call(report, handler):
     seen = [c for c in report["calls"] if c["name"] == handler]
     assert seen and all(c["forwards"] == WRITING[handler] and not c["outside"] for c in seen), seen
-    assert {"_rnn_chunk", "_gpt_chunk"} <= set(report["decorated"])
+    assert all(c["writers_outside"] and c["gpu_calls"] == 0 for c in seen), seen
 
 
 def test_looking_inside_a_written_text_runs_no_model(report):

@@ -1,9 +1,13 @@
 """Run every tab handler and API endpoint of the app once, as on a ZeroGPU Space; print what ran where.
 
-Started by tests/test_gpu_guard.py in a fresh interpreter with tests/standins on PYTHONPATH, so that
-``import spaces`` finds the stand-in before any archdemo module is imported (``guarded`` applies
-``spaces.GPU`` when a module is imported, as on a real Space). Prints one JSON object:
-{"decorated": [...], "calls": [{"name", "api_name", "forwards": {model: n}, "outside": [module, ...]}]}.
+Started by tests/test_gpu_guard.py and tests/test_spaces.py in a fresh interpreter with tests/standins on
+PYTHONPATH, so that ``import spaces`` finds the stand-in before any archdemo module is imported (``guarded``
+applies ``spaces.GPU`` when a module is imported, as on a real Space). The settings come from the
+environment (``ARCHDEMO_ZEROGPU``), the stand-in's costs too (``SPACES_STANDIN_QUOTA_S``, ``..._OVERHEAD_S``);
+the models are placed as ``app.py`` places them. ``DRIVER_LIVE_UPDATES`` (default 1): how many times the
+drawing pad's live reading is asked for (750: a minute of drawing at the pad's 80 ms). Prints one JSON object:
+{"decorated": [...], "placement": {...}, "calls": [{"name", "api_name", "forwards": {model: n},
+"outside": [module, ...], "gpu_calls": n, "error"}]}.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -22,21 +27,22 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app import place_models  # noqa: E402
 from archdemo.inputs.images import prepare_digit, to_pad  # noqa: E402
-from archdemo.serving.answers import Answers  # noqa: E402
 from archdemo.settings import Settings  # noqa: E402
 from archdemo.ui import build  # noqa: E402
-from archdemo.weights.registry import MODELS  # noqa: E402
-from archdemo.weights.store import ModelStore  # noqa: E402
+from archdemo.weights.registry import CHAR_MODELS, MODELS  # noqa: E402
 
 DIGIT = ROOT / "archdemo" / "assets" / "digits" / "7.png"
 outside: list[str] = []
+writers_outside: list[str] = []  # the writers decode on the CPU by design, never in a GPU call
+writer_modules: set[int] = set()
 forwards: dict[str, int] = {}
 
 
 def record_outside(module, args):
     if not spaces.inside():
-        outside.append(type(module).__name__)
+        (writers_outside if id(module) in writer_modules else outside).append(type(module).__name__)
 
 
 def entry_module(name: str, model: torch.nn.Module) -> torch.nn.Module:
@@ -82,12 +88,19 @@ def inputs_for(fn) -> list:
     return values
 
 
+async def _drain(agen) -> None:
+    async for _ in agen:
+        pass
+
+
 def main() -> None:
-    store = ModelStore(Settings(device="cpu"))
-    answers = Answers(store, micro_batching=True)  # as app.py serves: the API through the micro-batchers
+    # As app.py serves: the API through the micro-batchers, the models where app.py puts them.
+    store, answers, placement = place_models(Settings.from_env(device="cpu", micro_batching=True))
     store.load_all()
     for name in MODELS:
         entry_module(name, store.get(name)).register_forward_pre_hook(count(name))
+    for name in CHAR_MODELS:
+        writer_modules.update(id(m) for m in store.get(name).modules())
     torch.nn.modules.module.register_module_forward_pre_hook(record_outside)
     demo = build(store, answers)
     calls = []
@@ -96,13 +109,16 @@ def main() -> None:
             continue  # runs in the browser only, or Gradio's own copying of an example into the inputs
             # (the change event that copy fires is one of the handlers called here)
         outside.clear()
+        writers_outside.clear()
         forwards.clear()
-        error = None
+        error, gpu_calls = None, spaces.calls
         try:
             result = fn.fn(*inputs_for(fn))
             if inspect.isawaitable(result):
                 asyncio.run(result)
-            elif inspect.isgenerator(result):  # a streaming handler (the Write tab) runs as it is iterated
+            elif inspect.isasyncgen(result):  # a streaming handler on the event loop (the Write tab)
+                asyncio.run(_drain(result))
+            elif inspect.isgenerator(result):  # a streaming handler run as it is iterated
                 for _ in result:
                     pass
         except Exception as e:  # noqa: BLE001 - reported, and the test fails on it
@@ -113,6 +129,8 @@ def main() -> None:
                 "api_name": fn.api_name,
                 "forwards": dict(forwards),
                 "outside": list(outside),
+                "writers_outside": sorted(set(writers_outside)),
+                "gpu_calls": spaces.calls - gpu_calls,
                 "error": error,
             }
         )
@@ -122,14 +140,17 @@ def main() -> None:
         for server_fn in getattr(block, "server_fns", []):
             outside.clear()
             forwards.clear()
-            answer = server_fn({"pixels": pad, "model": None})
-            answer = asyncio.run(answer) if inspect.isawaitable(answer) else answer
+            gpu_calls = spaces.calls
+            for _ in range(int(os.environ.get("DRIVER_LIVE_UPDATES", "1"))):
+                answer = server_fn({"pixels": pad, "model": None})
+                answer = asyncio.run(answer) if inspect.isawaitable(answer) else answer
             calls.append(
                 {
                     "name": f"{block.elem_id}.{server_fn.__name__}",
                     "api_name": None,
                     "forwards": dict(forwards),
                     "outside": list(outside),
+                    "gpu_calls": spaces.calls - gpu_calls,
                     "error": answer.get("error"),
                 }
             )
@@ -138,7 +159,8 @@ def main() -> None:
     with torch.inference_mode():
         store.get("cnn")(torch.zeros(1, 1, 28, 28))
     control = list(outside)
-    print(json.dumps({"decorated": spaces.decorated, "calls": calls, "control_outside": control}))
+    report = {"decorated": spaces.decorated, "placement": placement, "calls": calls, "control_outside": control}
+    print(json.dumps(report))
 
 
 if __name__ == "__main__":

@@ -1,28 +1,38 @@
-"""Writing tasks: the two character models continue a visitor's prompt, and show how they chose each character.
+"""Writing tasks: the character models continue a visitor's prompt, and show how they chose each character.
 
-Plain functions over the model store, no gradio. ``write`` is a generator that yields the text as it
-grows, made in chunks of a few characters, each chunk one guarded call (``archdemo.runtime.guard``: on ZeroGPU a
-generator cannot hold the GPU, a call can). Every step of a chunk gives the answer and the insides at
-once: the sampled character, its five likeliest candidates, and the LSTM's hidden state; the GPT's
-last chunk also reads the newest character to show where its attention goes.
+Plain functions over the model store, no gradio. ``write`` (and ``write_async``, for an event loop) yields
+the text as it grows, in pieces of a few characters. Everyone writing with one model is written together:
+one decoding loop per model (``archdemo.runtime.decoding``) steps every visitor's row in one forward pass
+per character (the rows: ``archdemo.tasks.writers``), each model call under the guard
+(``archdemo.runtime.guard``). Every step gives the answer and the insides at once: the sampled character,
+its five likeliest candidates, and the LSTM's hidden state; at the end the GPT's newest character is read
+once more to show where its attention goes. ``batched=False`` decodes one row on the caller's thread.
 
-Sampling is repeatable: each chunk draws its uniform numbers from a generator seeded by (seed, position),
-so the same prompt, settings and seed give the same text on any run and any device.
+Sampling is repeatable: each chunk of positions draws its uniform numbers from a generator seeded by
+(seed, position), so the same prompt, settings and seed give the same text on any run, in any batch.
 """
 
 from __future__ import annotations
 
+import asyncio
+import bisect
+import copy
+import threading
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
+from archdemo.device import zerogpu
 from archdemo.errors import InputError
 from archdemo.inputs.answers import number, whole_number
 from archdemo.inputs.characters import encode
+from archdemo.runtime.decoding import DecodingLoop, Stream
 from archdemo.runtime.guard import guarded
+from archdemo.tasks.writers import TOP_K, Row, Written, batch_for, gpt_attention
 from archdemo.weights.registry import CHAR_MODELS
 from archdemo.weights.store import ModelStore
 
@@ -30,7 +40,6 @@ MAX_PROMPT_CHARS = 500
 MAX_LENGTH = 2000
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
 MAX_SEED = 2**31 - 1
-TOP_K = 5  # candidates kept for each written character
 FIRST_CHUNKS = (4, 8)  # small first chunks, so the first characters show at once; then CHUNK at a time
 CHUNK = 16
 # Typed characters that tiny Shakespeare spells otherwise (curly quotes, Windows line ends).
@@ -44,6 +53,7 @@ class Writing:
     model: str
     prompt: str
     text: str  # the characters written so far (without the prompt)
+    # The insides are filled in with the last snapshot (``done``); before it they are empty.
     top_ids: np.ndarray  # (N, TOP_K) the likeliest candidates for each written character, best first
     top_probs: np.ndarray  # (N, TOP_K) their probabilities at the temperature used
     vocab: list[str]
@@ -90,84 +100,115 @@ def check_settings(length: object, temperature: object, seed: object) -> tuple[i
     return n, t, whole_number(seed, "seed", 0, MAX_SEED)
 
 
-def _uniforms(seed: int, start: int, n: int) -> torch.Tensor:
-    """n uniform numbers for the characters written at positions start .. start + n - 1."""
-    return torch.rand(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + start), dtype=torch.float64)
+def _chunks(length: int) -> list[int]:
+    """Where each chunk of positions starts; a chunk's random numbers come from one generator."""
+    starts, at = [], 0
+    for size in (*FIRST_CHUNKS, *([CHUNK] * (length // CHUNK + 1))):
+        if at >= length:
+            break
+        starts.append(at)
+        at += size
+    return starts
 
 
-def _pick(logits: torch.Tensor, temperature: float, u: float) -> tuple[int, torch.Tensor, torch.Tensor]:
-    """(V,) logits -> the sampled id (inverse CDF at u), and the top-k ids and probabilities."""
-    probs = (logits.float() / temperature).softmax(-1).cpu().double()
-    chosen = int(torch.searchsorted(probs.cumsum(0), torch.tensor([u * float(probs.sum())], dtype=torch.float64)))
-    top = probs.topk(TOP_K)
-    return min(chosen, len(probs) - 1), top.indices, top.values.float()
+class Uniforms:
+    """position -> the uniform number that picks the character written there: chunk by chunk, seeded by
+    (seed, the chunk's start), so that a chunk's numbers never depend on how the text was batched."""
+
+    def __init__(self, seed: int, length: int) -> None:
+        self.seed, self.length = seed, length
+        self.starts = _chunks(length)
+        self._chunk: tuple[int, list[float]] = (-1, [])
+
+    def __call__(self, position: int) -> float:
+        start = self.starts[bisect.bisect_right(self.starts, position) - 1]
+        if self._chunk[0] != start:
+            i = self.starts.index(start)
+            end = self.starts[i + 1] if i + 1 < len(self.starts) else self.length
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + start)
+            self._chunk = (start, torch.rand(end - start, generator=g, dtype=torch.float64).tolist())
+        return self._chunk[1][position - start]
 
 
-def _read_on(model, ids: torch.Tensor, state) -> tuple[torch.Tensor, torch.Tensor | None, object]:
-    """(1, T) ids read on from ``state`` -> logits (1, T, V), the LSTM's top states (1, T, H) or None, new state.
-
-    Two writers carry something from character to character: the LSTM its state, the CNN a cache of the
-    inputs its dilated filters still reach back to (its receptive field)."""
-    if hasattr(model, "receptive_field"):
-        logits, state = model.read(ids, state)
-        return logits, None, state
-    return model.read(ids, state, fused=False)
+@guarded(zerogpu_slot=False)
+def _decode(store: ModelStore, call, *args):
+    """Every model call of the writers (a prompt read, a step for all rows, the GPT's last look). Never in a
+    ZeroGPU call: a loop's state must outlive each step, and a step takes milliseconds on the CPU."""
+    return call(*args)
 
 
-@guarded
-def _rnn_chunk(
-    store: ModelStore, name: str, ids: list[int], state: tuple | None, n: int, temperature: float, seed: int, start: int
-) -> dict:
-    """Read ``ids`` (the prompt, or the last written character) from ``state``, then write n characters."""
+_CPU_COPIES: weakref.WeakKeyDictionary[torch.nn.Module, torch.nn.Module] = weakref.WeakKeyDictionary()
+
+
+def writer_model(store: ModelStore, name: str) -> torch.nn.Module:
+    """The model the writers decode with: the store's, except on ZeroGPU with the store on the GPU, where
+    a GPU exists only inside spaces.GPU calls: there, a CPU copy of it."""
     model = store.get(name)
-    x = torch.tensor([ids], device=store.device)  # (1, T)
-    state = None if state is None else tuple(s.to(store.device) for s in state)
-    logits, hidden, state = _read_on(model, x, state)  # (1, T, V), (1, T, H) or None
-    out, tops, probs, states = [], [], [], []
-    for i, u in enumerate(_uniforms(seed, start, n).tolist()):
-        chosen, top, p = _pick(logits[0, -1], temperature, u)
-        out.append(chosen)
-        tops.append(top)
-        probs.append(p)
-        if hidden is not None:
-            states.append(hidden[0, -1])
-        if i < n - 1:  # the last character is read at the start of the next chunk
-            logits, hidden, state = _read_on(model, torch.tensor([[chosen]], device=store.device), state)
-    return {
-        "ids": out,
-        "top_ids": torch.stack(tops).numpy(),
-        "top_probs": torch.stack(probs).numpy(),
-        # float16: kept per visitor, drawn only (the LSTM's memory; the CNN has none to show)
-        "hidden": torch.stack(states).half().cpu().numpy() if states else None,
-        "state": tuple(s.cpu() for s in state),
-    }
+    if not zerogpu() or store.device.type == "cpu":
+        return model
+    with _LOOPS_LOCK:
+        if model not in _CPU_COPIES:
+            _CPU_COPIES[model] = copy.deepcopy(model).cpu()
+        return _CPU_COPIES[model]
 
 
-@guarded
-def _gpt_chunk(
-    store: ModelStore, name: str, ids: list[int], n: int, temperature: float, seed: int, start: int, last: bool
-) -> dict:
-    """Read the newest characters (all that fit beside n more), write n, and if ``last`` read the final one too,
-    for its attention. The context is cut at the chunk's start so that it never outgrows the window."""
-    model = store.get(name)
-    block = model.config.block_size
-    window = ids[-(block - n) :] if n < block else ids[-1:]
-    logits, cache, _ = model.read(torch.tensor([window], device=store.device))
-    logits = logits[0, -1]
-    out, tops, probs = [], [], []
-    attention = None
-    for i, u in enumerate(_uniforms(seed, start, n).tolist()):
-        chosen, top, p = _pick(logits, temperature, u)
-        out.append(chosen)
-        tops.append(top)
-        probs.append(p)
-        if i < n - 1 or last:
-            step, cache, weights = model.read(torch.tensor([[chosen]], device=store.device), cache, need_weights=last)
-            logits = step[0, -1]
-    if last:  # the newest character's attention over everything the model sees: (layers, heads, W)
-        attention = torch.stack([w[0, :, -1] for w in weights]).float().cpu().numpy()
-    return {"ids": out, "top_ids": torch.stack(tops).numpy(), "top_probs": torch.stack(probs).numpy(),
-            "attention": attention, "seen": (window + out)[-block:]}  # fmt: skip
+_LOOPS: weakref.WeakKeyDictionary[ModelStore, dict[str, DecodingLoop]] = weakref.WeakKeyDictionary()
+_LOOPS_LOCK = threading.Lock()
+
+
+def decoding_loop(store: ModelStore, name: str) -> DecodingLoop:
+    """The one loop that writes for everyone using model ``name`` of this store (started at its first use)."""
+    with _LOOPS_LOCK:
+        loops = _LOOPS.setdefault(store, {})
+        if name not in loops:
+            run = lambda call, *args: _decode(store, call, *args)  # noqa: E731
+            make = lambda: _batch(store, name)  # noqa: E731
+            nice = getattr(store.settings, "writer_niceness", 10)
+            loops[name] = DecodingLoop(make, run, name=f"write-{name}", niceness=nice)
+        return loops[name]
+
+
+def _batch(store: ModelStore, name: str):
+    model = writer_model(store, name)
+    return batch_for(model, next(model.parameters()).device)
+
+
+class _Writer:
+    """One visitor's continuation: its stream, and the Writing that grows from the pieces it hands over."""
+
+    def __init__(self, store, name, prompt, length, temperature, seed, insides) -> None:
+        if name not in CHAR_MODELS:
+            raise ValueError(f"{name!r} is not a character model; choose one of {CHAR_MODELS}")
+        self.began = time.perf_counter()
+        self.store, self.name, self.insides = store, name, insides
+        model = store.get(name)
+        self.vocab = list(model.config.vocab)
+        prompt = check_prompt(prompt, self.vocab)
+        length, temperature, seed = check_settings(length, temperature, seed)
+        row = Row(encode(prompt, self.vocab).tolist(), temperature, Uniforms(seed, length))
+        self.stream = Stream(row, length, pieces=[*_chunks(length)[1:], length])
+        empty = np.zeros((0, TOP_K), np.int64), np.zeros((0, TOP_K), np.float32)
+        self.written = Writing(name, prompt, "", *empty, self.vocab)
+        self.chars: list[Written] = []
+
+    def grow(self, piece: list[Written]) -> Writing:
+        w = self.written
+        self.chars += piece
+        w.text += "".join(self.vocab[c.id] for c in piece)
+        if w.first_seconds is None:
+            w.first_seconds = time.perf_counter() - self.began
+        w.done = len(self.chars) == self.stream.length
+        if w.done:
+            w.top_ids = np.stack([c.top_ids for c in self.chars])
+            w.top_probs = np.stack([c.top_probs for c in self.chars])
+            if self.chars[0].hidden is not None:
+                w.hidden = np.stack([c.hidden for c in self.chars])
+            model = writer_model(self.store, self.name)
+            if self.insides and hasattr(model, "positions"):  # the GPT: its newest character's attention
+                seen = self.stream.task.ids[-self.stream.task.seen :]
+                w.attention = _decode(self.store, gpt_attention, model, seen)
+                w.context = "".join(self.vocab[i] for i in seen)
+        return replace(w)  # a snapshot: later pieces replace the text, never change a snapshot
 
 
 def write(
@@ -178,51 +219,55 @@ def write(
     temperature: object,
     seed: object,
     insides: bool = True,
+    batched: bool = True,
 ) -> Iterator[Writing]:
-    """Model ``name`` continues ``prompt``: yields the Writing after each chunk; the last has ``done``.
+    """Model ``name`` continues ``prompt``: yields the Writing after each piece; the last has ``done``.
 
-    Without ``insides`` the GPT does not read its last character for its attention (one forward less).
+    ``batched``: written in the model's decoding loop with everyone else (this thread waits for each
+    piece); else one row decoded here. Without ``insides`` the GPT does not read its text once more for
+    its attention.
     """
-    if name not in CHAR_MODELS:
-        raise ValueError(f"{name!r} is not a character model; choose one of {CHAR_MODELS}")
-    began = time.perf_counter()
-    model = store.get(name)
-    vocab = list(model.config.vocab)
-    stateful = hasattr(model, "step")  # the LSTM and the CNN carry a state from chunk to chunk; a GPT rereads
-    prompt = check_prompt(prompt, vocab)
-    length, temperature, seed = check_settings(length, temperature, seed)
-    written = Writing(name, prompt, "", np.zeros((0, TOP_K), np.int64), np.zeros((0, TOP_K), np.float32), vocab)
-    ids, state, hidden = encode(prompt, vocab).tolist(), None, []
-    sizes = [*FIRST_CHUNKS, *([CHUNK] * (length // CHUNK + 1))]
-    done = 0
-    for size in sizes:
-        n = min(size, length - done)
-        last = done + n == length
-        if stateful:
-            out = _rnn_chunk(store, name, ids if done == 0 else ids[-1:], state, n, temperature, seed, done)
-            state = out["state"]
-            if out["hidden"] is not None:
-                hidden.append(out["hidden"])
-                written.hidden = np.concatenate(hidden)
-        else:
-            out = _gpt_chunk(store, name, ids, n, temperature, seed, done, last and insides)
-            if last and insides:
-                written.attention = out["attention"]
-                written.context = "".join(vocab[i] for i in out["seen"])
-        ids += out["ids"]
-        done += n
-        written.text += "".join(vocab[i] for i in out["ids"])
-        written.top_ids = np.concatenate([written.top_ids, out["top_ids"]])
-        written.top_probs = np.concatenate([written.top_probs, out["top_probs"]])
-        if written.first_seconds is None:
-            written.first_seconds = time.perf_counter() - began
-        written.done = last
-        yield replace(written)  # a snapshot: the arrays are replaced, never changed in place, as the text grows
-        if last:
-            return
+    writer = _Writer(store, name, prompt, length, temperature, seed, insides)
+    stream = writer.stream
+    if batched:
+        decoding_loop(store, name).submit(stream)
+    else:
+        batch = _batch(store, name)
+        _decode(store, batch.add, stream)
+    try:
+        while len(writer.chars) < stream.length:
+            piece = stream.next_piece()
+            while not batched and not piece.done():
+                stream.put(_decode(store, batch.step, [stream])[0])
+            yield writer.grow(piece.result())
+    finally:
+        stream.close()  # a reader that stops early frees its row
+
+
+async def write_async(
+    store: ModelStore, name: str, prompt: object, length: object, temperature: object, seed: object, insides=True
+) -> AsyncIterator[Writing]:
+    """``write`` for a coroutine on an event loop: it waits for each piece without holding a thread."""
+    writer = _Writer(store, name, prompt, length, temperature, seed, insides)
+    stream = decoding_loop(store, name).submit(writer.stream)
+    try:
+        while len(writer.chars) < stream.length:
+            piece = await asyncio.wrap_future(stream.next_piece())
+            last = len(writer.chars) + len(piece) == stream.length  # the last piece reads the GPT's attention
+            yield await asyncio.to_thread(writer.grow, piece) if last else writer.grow(piece)
+    finally:
+        stream.close()  # finished, or the visitor left (Gradio closes the generator): the row is freed
 
 
 def generate(store: ModelStore, name: str, prompt: object, length: object, temperature: object, seed: object) -> str:
-    """The whole continuation at once (the API's answer)."""
+    """The whole continuation at once."""
     *_, written = write(store, name, prompt, length, temperature, seed, insides=False)
     return written.text
+
+
+async def generate_async(store: ModelStore, name: str, prompt, length, temperature, seed) -> str:
+    """The API's answer: the whole continuation, written with everyone else, waited for on the event loop."""
+    text = ""
+    async for written in write_async(store, name, prompt, length, temperature, seed, insides=False):
+        text = written.text
+    return text

@@ -35,7 +35,10 @@ __all__ = ["CSS", "DELETE_CACHE", "SESSION_CAPACITY", "build"]
 DELETE_CACHE = (1800, 3600)
 
 
-def build(store: ModelStore, answers: Answers, api_concurrency: int | None = None) -> gr.Blocks:
+def build(
+    store: ModelStore, answers: Answers, api_concurrency: int | None = None, writing: dict | None = None
+) -> gr.Blocks:
+    """``api_concurrency``: quick API requests at once; ``writing``: the queue options of every long writing job."""
     with gr.Blocks(title="archdemo: four architectures, side by side", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(
             "# archdemo\n"
@@ -53,8 +56,8 @@ def build(store: ModelStore, answers: Answers, api_concurrency: int | None = Non
             with gr.Tab("Transformer", id="transformer"):
                 transformer_tab(store)
             with gr.Tab("Write", id="write"):
-                write_tab(store)
+                write_tab(store, writing)
             with gr.Tab("Compare", id="compare") as compare:
                 compare_tab(store, compare)
-        api_endpoints(answers, api_concurrency)
+        api_endpoints(answers, api_concurrency, writing)
     return demo

@@ -12,8 +12,7 @@ from archdemo.errors import InputError
 from archdemo.inputs.images import load_image_file, prepare_digit
 from archdemo.inputs.words import MAX_TEXT_CHARS
 from archdemo.serving.answers import Answers
-from archdemo.tasks.writing import MAX_LENGTH, MAX_PROMPT_CHARS, MAX_TEMPERATURE, MIN_TEMPERATURE
-from archdemo.tasks.writing import generate as generate_text
+from archdemo.tasks.writing import MAX_LENGTH, MAX_PROMPT_CHARS, MAX_TEMPERATURE, MIN_TEMPERATURE, generate_async
 from archdemo.ui.errors import user_errors
 from archdemo.ui.limits import sent_number
 from archdemo.ui.pictures import image_file
@@ -26,9 +25,11 @@ def _load(path: str | None):
     return load_image_file(path)
 
 
-def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
-    """The eight endpoints. ``concurrency``: how many API requests may run at once (all of them share one
-    limit); None keeps Gradio's default of one at a time per endpoint."""
+def api_endpoints(answers: Answers, concurrency: int | None = None, writing: dict | None = None) -> None:
+    """Every endpoint. ``concurrency``: how many quick API requests (a digit, a sentence) may run at once,
+    all sharing one limit; None keeps Gradio's default of one at a time per endpoint. ``writing``: the queue
+    options of the long jobs (the /generate_* endpoints): a group of their own, so that a crowd writing
+    never holds up a sentence, with its own bound (the rest wait in the queue)."""
     with gr.Column(visible=False):
         image_in = gr.File(label="image", file_types=None)
         prompt_in = gr.Textbox(label="prompt")
@@ -91,8 +92,9 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
 
     def writing_endpoint(name: str) -> Callable:
         @user_errors
-        def generate(prompt: str, length: float, temperature: float, seed: float) -> str:
-            return generate_text(answers.store, name, prompt, length, temperature, seed)
+        async def generate(prompt: str, length: float, temperature: float, seed: float) -> str:
+            # Written in the model's decoding loop with everyone else; no worker thread is held meanwhile.
+            return await generate_async(answers.store, name, prompt, length, temperature, seed)
 
         generate.__name__ = get_spec(name).api_name
         generate.__doc__ = f"""Continue a text in the style of Shakespeare, one character at a time, with the
@@ -136,6 +138,8 @@ def api_endpoints(answers: Answers, concurrency: int | None = None) -> None:
     trigger.click(digit_anomaly, image_in, json_out, api_name="digit_anomaly", **limits)
     writing_inputs = [prompt_in, length_in, temperature_in, seed_in]
     for name in CHAR_MODELS:
-        trigger.click(writing_endpoint(name), writing_inputs, text_out, api_name=get_spec(name).api_name, **limits)
+        trigger.click(
+            writing_endpoint(name), writing_inputs, text_out, api_name=get_spec(name).api_name, **(writing or limits)
+        )
     for name in TEXT_MODELS:
         trigger.click(sentiment_endpoint(name), text_in, json_out, api_name=get_spec(name).api_name, **limits)

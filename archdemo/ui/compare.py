@@ -97,9 +97,12 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
     table = gr.Dataframe(headers=facts.TABLE_HEADERS, interactive=False, wrap=True, elem_id="compare-table")
     gr.Markdown(
         "Quality: `python -m archdemo.evaluate` on the bundled weights. Latency: median of 20 requests through "
-        "the app's own code (preprocessing included) on the machine serving this page, measured when you open "
-        "this tab."
+        "the app's own code (preprocessing included) on the machine serving this page, measured once when the "
+        "tab is first opened, or again when you ask."
     )
+    with gr.Row():
+        when = gr.Markdown(elem_id="compare-measured-at")
+        again = gr.Button("Measure the latencies again", size="sm", scale=0, elem_id="compare-measure-again")
     by_length = gr.Plot(label="SST-2 dev accuracy by sentence length", elem_id="compare-by-length")
     gr.Markdown(
         "### Which to use when, measured\n"
@@ -128,16 +131,17 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         return tuple(out)
 
     @user_errors
-    def measured():
+    def measured(remeasure: bool = False):
         metrics = facts.saved_metrics() or {}
         lengths = metrics.get("by_length")
         figure = None
         if lengths:
             shown = {get_spec(name).short: lengths[name] for name in READERS if name in lengths}
             figure = plots.accuracy_by_length_figure(lengths["buckets"], shown, lengths["counts"])
-        rows = table_facts.rows()  # measures the latencies the "which to use" table quotes
+        rows = table_facts.rows(again=remeasure)  # the latencies the "which to use" table quotes, once measured
         return (
             rows,
+            table_facts.when(),
             figure,
             hard_sentence_rows(metrics),
             which_to_use.which_to_use_rows(store, metrics, table_facts.latencies),
@@ -150,4 +154,10 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         [part for column in columns for part in column],
         **LIVE,
     )
-    tab.select(measured, None, [table, by_length, hard, which], api_visibility="private")
+    outputs = [table, when, by_length, hard, which]
+    tab.select(measured, None, outputs, api_visibility="private")
+
+    def measure_again():
+        return measured(True)
+
+    again.click(measure_again, None, outputs, api_visibility="private", concurrency_limit=1)

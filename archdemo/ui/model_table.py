@@ -1,13 +1,15 @@
 """The Compare tab's measured facts about every model: size, quality, speed on this machine, input limits.
 
 Quality comes from ``archdemo.tools.evaluate`` (saved to assets/metrics.json by ``--write-cards``);
-latency is measured here, on whatever machine runs this, at the moment it is asked for.
+latency is measured here, on whatever machine runs this: once per process, when the table is first asked
+for (a room opening the Compare tab together waits for that one measurement), and again only on request.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -77,24 +79,38 @@ def longest_input(store: ModelStore, name: str) -> str:
 class ModelTable:
     """Rows: model, task, parameters, weights size, quality, latency on this machine, longest input.
 
-    Measured at most once a minute: a room of visitors opening the tab together triggers one measurement.
+    The latencies are measured once per process (the first ``rows()``), and again only with ``again=True``;
+    ``measured_at`` says when (UTC), ``measuring_s`` how long it took.
     """
-
-    TTL_S = 60.0
 
     def __init__(self, store: ModelStore) -> None:
         self.store = store
         self.answers = Answers(store)  # unbatched: a timing of one request on its own
-        self._rows: tuple[float, list[list[str]]] | None = None
+        self._rows: list[list[str]] | None = None
+        self._lock = threading.Lock()  # one measurement at a time; whoever waited gets its rows
         self.latencies: dict[str, float] = {}  # ms per model, from the last measurement
+        self.measured_at: str | None = None
+        self.measuring_s: float | None = None
 
-    def rows(self, measure: bool = True) -> list[list[str]]:
-        if measure and self._rows and time.monotonic() - self._rows[0] < self.TTL_S:
-            return self._rows[1]
-        rows = self._measure(measure)
-        if measure:
-            self._rows = (time.monotonic(), rows)
-        return rows
+    def rows(self, measure: bool = True, again: bool = False) -> list[list[str]]:
+        if not measure:
+            return self._measure(False)
+        with self._lock:
+            if self._rows is None or again:
+                started = time.perf_counter()
+                self._rows = self._measure(True)
+                self.measuring_s = time.perf_counter() - started
+                self.measured_at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+            return self._rows
+
+    def when(self) -> str:
+        """A sentence on when the latencies were measured, for the page."""
+        if self.measured_at is None:
+            return "Latencies not measured yet."
+        return (
+            f"Latencies measured on this machine at {self.measured_at} (taking {self.measuring_s:.1f} s), once "
+            "for everyone; press the button to measure again."
+        )
 
     def _measure(self, measure: bool) -> list[list[str]]:
         metrics = saved_metrics()

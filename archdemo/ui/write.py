@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import gradio as gr
@@ -9,6 +10,7 @@ import gradio as gr
 import archdemo.models.char_cnn
 import archdemo.models.char_lm
 import archdemo.tasks.writing
+from archdemo.errors import InputError
 from archdemo.plots import writing as plots
 from archdemo.tasks.writing import (
     MAX_LENGTH,
@@ -18,9 +20,9 @@ from archdemo.tasks.writing import (
     Writing,
     check_prompt,
     check_settings,
-    write,
+    write_async,
 )
-from archdemo.ui.errors import user_errors
+from archdemo.ui.errors import as_user_error, user_errors
 from archdemo.ui.layout import LIVE, about, source_code
 from archdemo.weights.cards import training_record
 from archdemo.weights.registry import CHAR_MODELS, get_spec
@@ -81,7 +83,8 @@ def insides(writings: dict | None, position: float | None, head: str | None):
     )
 
 
-def write_tab(store: ModelStore) -> None:
+def write_tab(store: ModelStore, writing: dict | None = None) -> None:
+    """``writing``: the queue options of the tab's writing event (its concurrency group and limit)."""
     block = store.get("char_gpt").config.block_size
     about(ABOUT[0], ABOUT[1].format(block=block, field=store.get("char_cnn").config.receptive_field), *ABOUT[2:])
     with gr.Row(equal_height=False):
@@ -93,6 +96,7 @@ def write_tab(store: ModelStore) -> None:
                 max_length=MAX_PROMPT_CHARS,
                 elem_id="write-prompt",
             )
+            message = gr.Markdown(elem_id="write-message")  # what is wrong with the prompt, if anything
             gr.Examples([[p] for p in PROMPTS], inputs=[prompt])
         with gr.Column(scale=2, min_width=260):
             length = gr.Slider(1, MAX_LENGTH, value=300, step=1, label="Characters to write", elem_id="write-length")
@@ -137,37 +141,50 @@ def write_tab(store: ModelStore) -> None:
         )
     source_code(archdemo.models.char_lm, archdemo.models.char_cnn, archdemo.tasks.writing)
 
-    @user_errors
-    def write_both(text: str, n: float, temp: float, seed_value: float):
-        """Both models write in turns, a chunk each; the boxes fill as the characters come."""
-        for name in WRITERS:  # every message before any work, and never half a result
-            check_prompt(text, list(store.get(name).config.vocab))
-        check_settings(n, temp, seed_value)
-        runs = {name: write(store, name, text, n, temp, seed_value) for name in WRITERS}
+    async def write_both(text: str, n: float, temp: float, seed_value: float):
+        """The three models write at once, each in its decoding loop with everyone else; the boxes fill as
+        the pieces come. A bad prompt or setting keeps the texts shown and says what to change."""
+        keep = (gr.skip(),) * (len(WRITERS) + 6)
+        try:
+            for name in WRITERS:  # every message before any work, and never half a result
+                check_prompt(text, list(store.get(name).config.vocab))
+            check_settings(n, temp, seed_value)
+        except InputError as e:
+            yield *keep, f"**Nothing was written:** {e}"
+            return
+        runs = {name: write_async(store, name, text, n, temp, seed_value) for name in WRITERS}
         latest: dict[str, Writing] = {}
         started, first = time.perf_counter(), None
-        while runs:
-            for name in list(runs):
-                latest[name] = w = next(runs[name])
-                if w.done:
-                    del runs[name]
-            texts = [latest[name].text for name in WRITERS if name in latest]
-            first = first or time.perf_counter() - started
-            yield *texts, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            while len(latest) < len(WRITERS) or not all(w.done for w in latest.values()):
+                for name, run in runs.items():
+                    if name not in latest or not latest[name].done:
+                        latest[name] = await anext(run)
+                texts = [latest[name].text for name in WRITERS if name in latest]
+                first = first or time.perf_counter() - started
+                yield *texts, *keep[len(texts) :], ""
+        except Exception as e:  # noqa: BLE001 - a sentence for the visitor, logged when it is ours
+            raise as_user_error(e, "write_both") from None
+        finally:
+            for run in runs.values():  # the visitor left or something failed: every writer frees its row
+                await run.aclose()
         shortest = min(len(w.text) for w in latest.values())
         took = time.perf_counter() - started
+        pictures = await asyncio.to_thread(insides, latest, shortest, "all (average)")  # never on the event loop
         yield (
             *[latest[name].text for name in WRITERS],
             f"First characters after {first * 1000:.0f} ms; {len(WRITERS) * shortest / took:.0f} characters per "
-            f"second for the {len(WRITERS)} models together, in turns, on {store.device_label}.",
+            f"second for the {len(WRITERS)} models together, on {store.device_label}, written in one batch with "
+            "everyone else writing now.",
             latest,
             gr.update(maximum=shortest, value=shortest),
-            *insides(latest, shortest, "all (average)"),
+            *pictures,
+            "",
         )
 
-    outputs = [*boxes.values(), speed, writings, position, candidates, memory, attention]
+    outputs = [*boxes.values(), speed, writings, position, candidates, memory, attention, message]
     for trigger in (button.click, prompt.submit):
-        trigger(write_both, [prompt, length, temperature, seed], outputs, api_visibility="private")
+        trigger(write_both, [prompt, length, temperature, seed], outputs, api_visibility="private", **(writing or {}))
 
     @user_errors
     def look_inside(w: dict | None, at: float, chosen_head: str):
