@@ -61,6 +61,9 @@ def test_cli_prints_one_json_object(data):
     ).stdout
     obj = json.loads(out)
     assert set(obj) == {*MODELS, "negation_contrast", "data_efficiency"}
+    curves = obj["data_efficiency"]  # read from archdemo/assets/data_efficiency.json, not retrained
+    assert set(curves) == {"digits", "sentences"}
+    assert curves["digits"]["cnn"]["60000"] > curves["digits"]["cnn"]["100"]
     assert obj["char_gpt"]["n"] == 63 and obj["char_gpt"]["val_loss"] > 0  # --limit 64: the first 64 characters
     assert 0 <= obj["pretrained_transformer"]["accuracy"] <= 1
     assert obj["negation_contrast"]["rnn"]["all"]["n"] == 60

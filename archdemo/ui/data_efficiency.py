@@ -40,7 +40,8 @@ def pictures() -> tuple[str | None, ...]:
         if not lines:
             out.append(None)
             continue
-        fig = data_efficiency_figure(title, lines, chance, unit)
+        families = {get_spec(name).short: get_spec(name).family for name in curves[task]}
+        fig = data_efficiency_figure(title, lines, families, chance, unit)
         fig.canvas.draw()
         out.append(image_file(np.asarray(fig.canvas.buffer_rgba())[..., :3], f"data-efficiency-{task}"))
     return tuple(out)
@@ -48,12 +49,13 @@ def pictures() -> tuple[str | None, ...]:
 
 def budget_note() -> str:
     results = data_efficiency()
-    rules = {results[t]["budget_rule"] for t in TASKS if t in results}
-    if not rules:
+    rules = {t: results[t].get("budget_rule") for t in TASKS if isinstance(results.get(t), dict)}
+    if not any(rules.values()):
         return "Not measured yet: run `python -m archdemo.tools.data_efficiency --task digits` (and sentences)."
+    said = " ".join(f"{task.capitalize()}: {rule}." for task, rule in rules.items() if rule)
     return (
-        f"Budget: {'; '.join(sorted(rules))}, so a gap between two sizes is the data's, not the compute's. "
-        "This budget is smaller than the bundled models' own training, so the right-hand points sit a little "
+        f"The budget, so that a gap between two sizes is the data's, not the compute's. {said} "
+        "This budget is smaller than the bundled models' own training, so the right-hand points sit "
         "below the accuracies quoted above. Measured with `python -m archdemo.tools.data_efficiency`."
     )
 
