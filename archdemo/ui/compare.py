@@ -9,6 +9,7 @@ from archdemo.tasks.sentences import read_sentence
 from archdemo.ui import model_table as facts
 from archdemo.ui import which_to_use
 from archdemo.ui.errors import user_errors
+from archdemo.ui.guide import steps_for
 from archdemo.ui.layout import LIVE
 from archdemo.ui.sentences import word_highlights
 from archdemo.weights.registry import TEXT_MODELS, get_spec
@@ -149,3 +150,4 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         **LIVE,
     )
     tab.select(measured, None, [table, by_length, hard, which], api_visibility="private")
+    steps_for("compare", text=text)  # the guided lesson's sentences

@@ -21,6 +21,7 @@ from archdemo.tasks.writing import (
     write,
 )
 from archdemo.ui.errors import user_errors
+from archdemo.ui.guide import steps_for
 from archdemo.ui.layout import LIVE, about, source_code
 from archdemo.weights.cards import training_record
 from archdemo.weights.registry import CHAR_MODELS, get_spec
@@ -168,6 +169,8 @@ def write_tab(store: ModelStore) -> None:
     outputs = [*boxes.values(), speed, writings, position, candidates, memory, attention]
     for trigger in (button.click, prompt.submit):
         trigger(write_both, [prompt, length, temperature, seed], outputs, api_visibility="private")
+    steps_for("write", prompt=prompt, length=length, temperature=temperature, seed=seed,
+              read=(write_both, [prompt, length, temperature, seed], outputs))  # fmt: skip
 
     @user_errors
     def look_inside(w: dict | None, at: float, chosen_head: str):
