@@ -23,7 +23,7 @@ from archdemo.ui.lesson import BY_ID, TAB_TITLES, Step, steps_on
 from archdemo.ui.links import copy_link_row
 from archdemo.weights.store import ModelStore
 
-DEFAULT_TEXT = "It's not bad, I'd say!"  # what the RNN and Transformer tabs read when first opened
+DEFAULT_TEXT = "It's not bad, I'd say!"  # the sentence the pictures are drawn for while a box is empty
 INTRO = (
     '<p class="lesson-intro">Each step puts its input in place and says what to look at. '
     "Click one, look, then try your own.</p>"
@@ -210,17 +210,18 @@ class Course:
         return event
 
     def preload(self, tab: str, tab_object: gr.Tab) -> None:
-        """Opening the tab reads what is in its box; an empty box gets the default sentence first."""
+        """Opening the tab reads what is in its box, unless it already shows a reading."""
         c = self.inputs[tab]
         if "read" not in c or "text" not in c:
             return
         fn, inputs, outputs = c["read"]
 
-        def opened(text: str | None, *rest):
-            text = text if (text or "").strip() else DEFAULT_TEXT
-            return (text, *fn(text, *rest))
+        def opened(shown, text: str | None, *rest):
+            if shown or not (text or "").strip():  # read already (or being typed): nothing to add
+                return tuple(gr.skip() for _ in outputs)
+            return fn(text, *rest)
 
-        tab_object.select(opened, inputs, [c["text"], *outputs], **LIVE)
+        tab_object.select(opened, [outputs[0], *inputs], outputs, **LIVE)
 
     def watch_architecture(self) -> None:
         for tab, picture in self.pictures.items():
