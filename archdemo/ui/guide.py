@@ -210,18 +210,19 @@ class Course:
         return event
 
     def preload(self, tab: str, tab_object: gr.Tab) -> None:
-        """Opening the tab reads what is in its box, unless it already shows a reading."""
+        """Opening the tab the first time reads what is in its box (later, it shows what it last read)."""
         c = self.inputs[tab]
         if "read" not in c or "text" not in c:
             return
         fn, inputs, outputs = c["read"]
+        read_once = gr.State(False)  # this visitor's tab has read something already
 
-        def opened(shown, text: str | None, *rest):
-            if shown or not (text or "").strip():  # read already (or being typed): nothing to add
-                return tuple(gr.skip() for _ in outputs)
-            return fn(text, *rest)
+        def opened(done: bool | None, text: str | None, *rest):
+            if done or not (text or "").strip():
+                return (True, *(gr.skip() for _ in outputs))
+            return (True, *fn(text, *rest))
 
-        tab_object.select(opened, [outputs[0], *inputs], outputs, **LIVE)
+        tab_object.select(opened, [read_once, *inputs], [read_once, *outputs], **LIVE)
 
     def watch_architecture(self) -> None:
         for tab, picture in self.pictures.items():

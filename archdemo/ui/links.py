@@ -103,7 +103,7 @@ def wire_links(demo: gr.Blocks, course: Course, note: gr.Markdown, check_prompt:
     pending = gr.State(None)  # the link's step, or "write" when a prompt should be written at once
     tabs = course.tabs
 
-    def opened(request: gr.Request):
+    def opened(request: gr.Request = None):  # None: called without a page (the ZeroGPU stand-in's driver)
         params = dict(request.query_params) if request is not None else {}
         if not any(k in params for k in KNOWN):
             return {}  # the usual visit: nothing to do
