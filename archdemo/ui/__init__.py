@@ -28,7 +28,8 @@ CSS = """
 .about ul { margin-top: 0.2em; }
 .lesson-card { border-left: 3px solid var(--color-accent); padding: 2px 10px; }
 .lesson-card p { margin: 4px 0; }
-.lesson-look-here { outline: 3px solid var(--color-accent); outline-offset: 4px; border-radius: 6px; }
+/* a step card's "Show me" link jumps to its picture, which the browser then marks as the :target */
+:target { outline: 3px solid var(--color-accent); outline-offset: 4px; border-radius: 6px; scroll-margin-top: 24px; }
 .lesson-url { width: 100%; font-family: var(--font-mono); font-size: 0.85em; }
 """
 

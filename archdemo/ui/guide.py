@@ -28,13 +28,6 @@ INTRO = (
     '<p class="lesson-intro">Each step puts its input in place and says what to look at. '
     "Click one, look, then try your own.</p>"
 )
-# After a step: outline the picture it points at for a few seconds (the tab may still be drawing it).
-LOOK_JS = """() => setTimeout(() => {
-  const el = document.getElementById("%s");
-  if (!el) return;
-  el.classList.add("lesson-look-here");
-  setTimeout(() => el.classList.remove("lesson-look-here"), 4000);
-}, 400)"""
 _current: Course | None = None
 
 
@@ -154,7 +147,7 @@ class Course:
         """The component updates that load ``step``: its tab, its card, its inputs."""
         target, c = step.target, self.inputs[step.target]
         out = {self.cards[step.tab]: card_html(step), self.cards[target]: card_html(step)}
-        out[self.accordions[target]] = gr.Accordion(open=True)
+        out[self.accordions[target]] = gr.update(open=True)
         if step.text and "text" in c:
             out[c["text"]] = step.text
         if step.reader and "reader" in c:
@@ -190,11 +183,11 @@ class Course:
             reader = [c["reader"]] if step.layer and "reader" in c else []
             load = lambda *now, step=step: {  # noqa: E731
                 **self.updates(step, reader_now=now[0] if now else None),
-                **({tabs: gr.Tabs(selected=step.target)} if step.opens else {}),
+                **({tabs: gr.update(selected=step.target)} if step.opens else {}),
             }
-            event = button.click(load, reader, [*self.outputs(), tabs], api_visibility="private")
-            event = self.after(event, step)
-            event.then(None, js=LOOK_JS % step.look)
+            touched = list(self.updates(step, reader_now=step.reader))  # only what this step can change
+            event = button.click(load, reader, [*touched, *([tabs] if step.opens else [])], api_visibility="private")
+            self.after(event, step)
         for tab in ("rnn", "transformer"):
             self.preload(tab, tab_objects[tab])
         self.watch_architecture()

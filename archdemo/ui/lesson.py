@@ -23,7 +23,7 @@ class Step:
     try_: str  # what the click loads, said as what to do
     notice: str  # what shows, and where
     why: str  # the idea behind it
-    look: str  # elem_id of the picture to look at (outlined for a moment after the click)
+    look: str  # elem_id of the picture to look at (the card's "Show me" jumps to it)
     opens: str = ""  # another tab to switch to, loaded with the same input ("" = this tab)
     text: str = ""  # a sentence for the RNN, Transformer or Compare tab
     reader: str = ""  # the Transformer tab's reader ("pretrained_transformer" or "transformer")

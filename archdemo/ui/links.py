@@ -110,14 +110,15 @@ def wire_links(demo: gr.Blocks, course: Course, note: gr.Markdown, check_prompt:
         link = parse(params, check_prompt)
         out: dict = {note: note_markdown(link.notes)} if link.notes else {}
         if link.step is not None:
-            return {**out, **course.updates(link.step), tabs: gr.Tabs(selected=link.step.target), pending: link.step.id}
+            out.update(course.updates(link.step))
+            return {**out, tabs: gr.update(selected=link.step.target), pending: link.step.id}
         c = course.inputs.get(link.tab or "", {})
         if link.text is not None and "text" in c:
             out[c["text"]] = link.text
         if link.prompt is not None and "prompt" in c:
             out[c["prompt"]], out[pending] = link.prompt, "write"
         if link.tab:
-            out[tabs] = gr.Tabs(selected=link.tab)
+            out[tabs] = gr.update(selected=link.tab)
         return out
 
     event = demo.load(opened, None, [note, pending, tabs, *course.outputs()], api_visibility="private")
