@@ -226,8 +226,10 @@ def test_autoencoder_tab_takes_a_drawing_and_an_upload(page, tmp_path):
 
 def test_rnn_and_transformer_insides_follow_the_sentence(page):
     open_tab(page, "RNN")
+    opened = {sel: wait_for_new_src(page, sel, None) for sel in ("#rnn-belief", "#rnn-hidden")}  # read on opening
     page.locator("#rnn-input textarea").fill("A beautiful and moving film.")
-    belief, hidden = wait_for_new_src(page, "#rnn-belief", None), wait_for_new_src(page, "#rnn-hidden", None)
+    belief, hidden = (wait_for_new_src(page, sel, old) for sel, old in opened.items())
+    page.wait_for_function("() => /moving/.test(document.querySelector('#rnn-tokens').innerText)", timeout=20_000)
     assert page.locator("#rnn-tokens").inner_text().count("moving") == 1
     page.locator("#rnn-input textarea").fill("Not a beautiful film at all.")
     assert wait_for_new_src(page, "#rnn-belief", belief) != belief

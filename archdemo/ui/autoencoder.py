@@ -13,6 +13,7 @@ from archdemo.paths import HARD_DIGITS, SAMPLE_DIGITS
 from archdemo.plots import digits as plots
 from archdemo.tasks import digits
 from archdemo.ui.errors import user_errors
+from archdemo.ui.guide import steps_for
 from archdemo.ui.layout import LIVE, about, source_code
 from archdemo.ui.meter import anomaly_meter, meter_html
 from archdemo.ui.own_model import own_model_picker
@@ -114,6 +115,7 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
 
     inputs, outputs = [source, kind, level, choice], [clean_img, noisy_img, out_img, metrics, code, meter]
     walk_inputs = [first, second, steps, choice]
+    steps_for("autoencoder", pad=source, noise=level, kind=kind)  # the guided lesson's digits and noise
     gr.on(
         [demo.load, source.change, kind.change, level.change],
         run,

@@ -14,6 +14,7 @@ from archdemo.serving.answers import Answers
 from archdemo.tasks import digits
 from archdemo.ui.digit_readers import every_reader_row, every_reader_values
 from archdemo.ui.errors import as_user_error, user_errors
+from archdemo.ui.guide import steps_for
 from archdemo.ui.layout import LIVE, about, source_code
 from archdemo.ui.own_model import UNKNOWN_MODEL, PadChoices, own_model_picker
 from archdemo.ui.pad import drawing_pad
@@ -86,6 +87,7 @@ def cnn_tab(store: ModelStore, answers: Answers) -> None:
 
     outputs = [seen, cam, features, *readers]
     sketch.change(classify, [sketch, choice], outputs, **LIVE)
+    steps_for("cnn", pad=sketch)  # the guided lesson puts its digits on the pad
     for event in model_events:
         # The live readout asks for the visitor's model by name (a pad property), the insides by state.
         event.then(pad.hand_out, choice, sketch, api_visibility="private").then(

@@ -10,6 +10,7 @@ from archdemo.ui import model_table as facts
 from archdemo.ui import which_to_use
 from archdemo.ui.data_efficiency import data_efficiency_view
 from archdemo.ui.errors import user_errors
+from archdemo.ui.guide import steps_for
 from archdemo.ui.layout import LIVE
 from archdemo.ui.sentences import word_highlights
 from archdemo.weights.registry import TEXT_MODELS, get_spec
@@ -161,3 +162,4 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         return measured(True)
 
     again.click(measure_again, None, outputs, api_visibility="private", concurrency_limit=1)
+    steps_for("compare", text=text)  # the guided lesson's sentences

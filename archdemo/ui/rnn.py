@@ -10,6 +10,7 @@ import archdemo.models.rnn
 from archdemo.plots import sentences as plots
 from archdemo.tasks.sentences import read_sentence
 from archdemo.ui.errors import user_errors
+from archdemo.ui.guide import steps_for
 from archdemo.ui.layout import about, source_code
 from archdemo.ui.own_model import own_model_picker
 from archdemo.ui.sentences import live_blank, notices_markdown, sentence_input, wire_reading, word_highlights
@@ -58,5 +59,6 @@ def rnn_tab(store: ModelStore) -> None:
 
     inputs, outputs = [text, own_choice], [prediction, notes, tokens, belief, hidden]
     wire_reading(read, text, button, inputs, outputs, live=[])
+    steps_for(NAME, text=text, read=(read, inputs, outputs))  # the guided lesson and links read through it
     for event in model_events:
         event.then(functools.partial(read, live=True), inputs, outputs, api_visibility="private")

@@ -57,6 +57,7 @@ def sentence_input(
         with gr.Column(scale=3, min_width=300):
             text = gr.Textbox(
                 label="A sentence",
+                value="It's not bad, I'd say!",  # read when the tab is first opened (ui.guide), as Compare does
                 placeholder="Type a movie-review style sentence...",
                 lines=2,
                 max_length=MAX_TEXT_CHARS,

@@ -11,6 +11,7 @@ import archdemo.models.transformer
 from archdemo.plots import sentences as plots
 from archdemo.tasks.sentences import SentimentReading, read_sentence
 from archdemo.ui.errors import user_errors
+from archdemo.ui.guide import steps_for
 from archdemo.ui.layout import about, source_code
 from archdemo.ui.own_model import own_model_picker
 from archdemo.ui.sentences import live_blank, notices_markdown, sentence_input, wire_reading, word_highlights
@@ -111,6 +112,7 @@ def transformer_tab(store: ModelStore) -> None:
 
     inputs, outputs = [text, reader, layer, head, own_choice], [prediction, notes, tokens, attention]
     wire_reading(read, text, button, inputs, outputs, live=[layer.change, head.change])
+    steps_for(TAB, text=text, reader=reader, layer=layer, head=head, read=(read, inputs, outputs))
     menus = {"fn": menus_for, "inputs": [reader, own_choice], "outputs": [layer, head], "api_visibility": "private"}
     # A visitor's own Transformer takes the from-scratch reader's place, so the chooser moves to it.
     to_own = lambda own: gr.update(value=OWN) if own else gr.update()  # noqa: E731

@@ -23,6 +23,7 @@ from archdemo.tasks.writing import (
     write_async,
 )
 from archdemo.ui.errors import as_user_error, user_errors
+from archdemo.ui.guide import steps_for
 from archdemo.ui.layout import LIVE, about, source_code
 from archdemo.weights.cards import training_record
 from archdemo.weights.registry import CHAR_MODELS, get_spec
@@ -185,6 +186,8 @@ def write_tab(store: ModelStore, writing: dict | None = None) -> None:
     outputs = [*boxes.values(), speed, writings, position, candidates, memory, attention, message]
     for trigger in (button.click, prompt.submit):
         trigger(write_both, [prompt, length, temperature, seed], outputs, api_visibility="private", **(writing or {}))
+    steps_for("write", prompt=prompt, length=length, temperature=temperature, seed=seed,
+              read=(write_both, [prompt, length, temperature, seed], outputs, writing or {}))  # fmt: skip
 
     @user_errors
     def look_inside(w: dict | None, at: float, chosen_head: str):
