@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -81,7 +82,7 @@ def main() -> None:
     p.add_argument("--quiet", type=float, default=5.0, help="seconds of probing before the photos")
     p.add_argument("--every", type=float, default=20.0, help="ms between the probe's live updates")
     args = p.parse_args()
-    photo = phone_photo(RESULTS / "phone-photo-12mp.jpg")
+    photo = phone_photo(Path(tempfile.gettempdir()) / "archdemo-phone-photo-12mp.jpg")  # 3-5 MB: not kept
     print(f"photo: {photo.stat().st_size / 2**20:.1f} MB, 4000x3000")
     app = start_app("app.py", {}, "stall-app.log")
     try:
