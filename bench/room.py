@@ -132,7 +132,15 @@ class Room:
         except Exception as e:  # noqa: BLE001
             self.error(f"insides {type(e).__name__}")
 
-    async def visitor(self, client, rng: random.Random, stop: float) -> None:
+    async def visitor(self, rng: random.Random, stop: float) -> None:
+        import httpx
+
+        # Each visitor its own cookie jar, as each browser has: behind nginx, the affinity cookie keeps a
+        # visitor's queue join and its event stream on one replica (one shared jar mixed them up).
+        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+            await self._visit(client, rng, stop)
+
+    async def _visit(self, client, rng: random.Random, stop: float) -> None:
         session = secrets.token_hex(6)
         await asyncio.sleep(rng.uniform(0, PAUSE_SECONDS[1]))  # people do not start in step
         socket = None
@@ -161,14 +169,10 @@ class Room:
                 await socket.close()
 
     async def run(self, visitors: int, seconds: float, seed: int) -> float:
-        import httpx
-
-        limits = httpx.Limits(max_connections=visitors * 2, max_keepalive_connections=visitors * 2)
-        async with httpx.AsyncClient(timeout=TIMEOUT, limits=limits) as client:
-            started = time.perf_counter()
-            stop = started + seconds
-            await asyncio.gather(*(self.visitor(client, random.Random(seed + i), stop) for i in range(visitors)))
-            return time.perf_counter() - started
+        started = time.perf_counter()
+        stop = started + seconds
+        await asyncio.gather(*(self.visitor(random.Random(seed + i), stop) for i in range(visitors)))
+        return time.perf_counter() - started
 
     def summary(self, wall: float) -> dict:
         ms = [1000 * x for x in self.latencies]
