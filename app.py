@@ -14,10 +14,12 @@ from dataclasses import replace
 
 from archdemo.device import worth_a_gpu_call, zerogpu
 from archdemo.runtime.heap import return_large_buffers
+from archdemo.runtime.threads import serving_threads
 from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
 from archdemo.ui import CSS, build
 from archdemo.ui.limits import request_limits
+from archdemo.ui.live import live_routes
 from archdemo.ui.model_table import latency_ms
 from archdemo.ui.serving import async_login_check
 from archdemo.weights.registry import MODELS
@@ -134,6 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     return_large_buffers()  # big uploads' buffers go back to the system when freed (archdemo/runtime/heap.py)
     tuned = settings.serving == "tuned"
     if tuned:
+        serving_threads()  # one torch thread per forward: a crowd is parallel across requests (runtime/threads.py)
         for key, value in GRADIO_ANALYTICS.items():
             os.environ.setdefault(key, value)  # read by Gradio itself
     store, answers, _ = place_models(settings)
@@ -153,7 +156,8 @@ def main(argv: list[str] | None = None) -> None:
         state_session_capacity=settings.max_sessions,
         footer_links=["api", "gradio"],
         prevent_thread_lock=True,
-        app_kwargs={"middleware": request_limits()},  # capped bodies, bounded uploads (archdemo/ui/limits.py)
+        # Capped bodies, bounded uploads (archdemo/ui/limits.py); the pad's live socket (archdemo/ui/live.py).
+        app_kwargs={"middleware": request_limits(), "routes": live_routes(answers)},
     )
     if tuned:
         async_login_check(getattr(demo, "server_app", None))  # warns and changes nothing if Gradio differs

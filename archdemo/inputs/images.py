@@ -171,10 +171,17 @@ def from_pad(value: object) -> np.ndarray | None:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raw = b""
+    return from_pad_bytes(raw)
+
+
+def from_pad_bytes(raw: bytes) -> np.ndarray | None:
+    """The pad's 784 bytes themselves (as its live socket sends them) -> (28, 28) float32, or None if blank."""
     if len(raw) != PAD_PIXELS:
         raise InputError("The drawing pad sent something that is not a 28x28 drawing; please clear it and draw again.")
-    digit = np.frombuffer(raw, dtype=np.uint8).reshape(28, 28).astype(np.float32) / 255.0
-    return None if float(digit.max()) < MIN_INK else digit
+    pixels = np.frombuffer(raw, dtype=np.uint8)
+    if int(pixels.max()) < MIN_INK * 255:
+        return None
+    return pixels.reshape(28, 28).astype(np.float32) / 255.0
 
 
 def to_pad(digit: np.ndarray) -> str:

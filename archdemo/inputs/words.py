@@ -36,7 +36,10 @@ _QUOTES = str.maketrans(
 )
 _BACKTICKS = re.compile(r"`+")
 _END = r"(?![^\W_])"  # the end of a word as _TOKEN sees words (\b would treat "_" as part of one)
-_CLITICS = re.compile(rf"(?i)([a-z])(n't){_END}|([a-z0-9])('s|'re|'ve|'ll|'d|'m){_END}")
+# Where a clitic may split off: the character before it and the clitic, found at every position
+# (a lookahead, so overlapping places are all found); whether it splits depends on what follows it.
+_CLITIC_PLACES = re.compile(r"(?i)(?=[a-z](n't)|[a-z0-9]('s|'re|'ve|'ll|'d|'m))")
+_WORD_CHAR = re.compile(r"[^\W_]")
 _TOKEN = re.compile(rf"\.\.\.|--|``|''|n't|'(?:s|re|ve|ll|d|m){_END}|[^\W_]+(?:[-'.][^\W_]+)*|\S")
 
 
@@ -80,9 +83,7 @@ def tokenize(text: str) -> list[str]:
     text = _BACKTICKS.sub(lambda m: "``" * (len(m[0]) // 2) + "'" * (len(m[0]) % 2), text)  # keep SST's ``
     text = without_controls(text).lower()
     text = re.sub(rf"(?<=[a-z])n\s*'\s*t{_END}", " n't", text)  # SST's "don ' t", however spaced
-    n = 1
-    while n:  # one split can expose another: "it'sn't" -> "it's n't" -> "it 's n't"
-        text, n = _CLITICS.subn(_split_clitic, text)
+    text = split_clitics(text)
     out: list[str] = []
     quote_open = True
     for tok in _TOKEN.findall(text):
@@ -93,8 +94,24 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-def _split_clitic(m: re.Match) -> str:
-    return f"{m.group(1)} {m.group(2)}" if m.group(1) else f"{m.group(3)} {m.group(4)}"
+def split_clitics(text: str) -> str:
+    """A space before every clitic (n't after a letter; 's 're 've 'll 'd 'm after a letter or digit) that
+    ends a word, where splitting one can end the word before it: "it'sn't" -> "it 's n't".
+
+    In one pass from the right, so it takes time linear in the text (a regex substituted until nothing
+    changes found one more split per pass: ``"n't" * 1666`` took 1,665 passes, 0.5-2 s). The result is
+    the same: a split only ever adds a space, which can only let a clitic to its left end a word.
+    """
+    ends = {m.start() + 1: m.start() + 1 + len(m.group(1) or m.group(2)) for m in _CLITIC_PLACES.finditer(text)}
+    splits: set[int] = set()
+    for start in sorted(ends, reverse=True):  # what follows a clitic is settled before the clitic itself
+        end = ends[start]
+        if end == len(text) or end in splits or not _WORD_CHAR.match(text, end):
+            splits.add(start)
+    if not splits:
+        return text
+    cuts = [0, *sorted(splits), len(text)]
+    return " ".join(text[a:b] for a, b in zip(cuts, cuts[1:], strict=False))
 
 
 class Tokenizer:

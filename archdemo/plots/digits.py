@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont
 
@@ -95,8 +97,14 @@ def code_grid(code: np.ndarray, cell: int = 24) -> np.ndarray:
     grid = np.zeros(side * side)
     grid[: len(z)] = z / (np.abs(z).max() or 1.0)
     grid = grid.reshape(side, side)
-    rgb = colormaps["RdBu_r"]((grid + 1) / 2)[..., :3]
+    rgb = _colormap("RdBu_r")((grid + 1) / 2)[..., :3]
     return (np.kron(rgb, np.ones((cell, cell, 1))) * 255).astype(np.uint8)
+
+
+@functools.cache
+def _colormap(name: str) -> Colormap:
+    """One colormap object per name: ``colormaps[name]`` hands out a copy that rebuilds its table on first use."""
+    return colormaps[name]
 
 
 def _rgb(colour: str) -> tuple[float, float, float]:
@@ -125,7 +133,7 @@ def cam_overlay(digit28: np.ndarray, cam: np.ndarray, size: int = 196) -> np.nda
         raise ValueError(f"digit and cam must be matching 2-D arrays, got {digit.shape} and {heat.shape}")
     big_digit = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.NEAREST))
     big_heat = np.clip(np.asarray(Image.fromarray(heat).resize((size, size), Image.Resampling.BILINEAR)), 0, 1)
-    colour = colormaps["jet"](big_heat)[..., :3]  # (size, size, 3)
+    colour = _colormap("jet")(big_heat)[..., :3]  # (size, size, 3)
     alpha = 0.65 * big_heat[..., None]
     base = 0.8 * big_digit[..., None]  # a little below white so hot colours stay visible on strokes
     rgb = (1 - alpha) * base + alpha * colour

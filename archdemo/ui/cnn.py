@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import anyio
 import gradio as gr
 
@@ -86,13 +88,32 @@ def cnn_tab(store: ModelStore, answers: Answers) -> None:
         return *image_files(plots.digit_pictures(every.cnn)), *every_reader_values(every)
 
     outputs = [seen, cam, features, *readers]
-    sketch.change(classify, [sketch, choice], outputs, **LIVE)
+    insides = sent_as_is(classify, outputs)
+    sketch.change(insides, [sketch, choice], outputs, postprocess=False, **LIVE)
     steps_for("cnn", pad=sketch)  # the guided lesson puts its digits on the pad
     for event in model_events:
         # The live readout asks for the visitor's model by name (a pad property), the insides by state.
         event.then(pad.hand_out, choice, sketch, api_visibility="private").then(
-            classify, [sketch, choice], outputs, api_visibility="private"
+            insides, [sketch, choice], outputs, postprocess=False, api_visibility="private"
         )
+
+
+def sent_as_is(fn, outputs: list):
+    """``fn`` returning what Gradio's postprocessing of ``outputs`` would have sent, for ``postprocess=False``.
+
+    Gradio postprocesses each output on a worker thread of its own and checks every file path twice on
+    the event loop: at pen-up, eleven thread hand-offs and four dozen path checks per visitor, more of the
+    event loop's time under a crowd than the readers themselves (py-spy, 16 pen-ups at once). Here the
+    same components' own ``postprocess`` runs in the handler's thread; Gradio then checks each file once.
+    """
+
+    @functools.wraps(fn)
+    def run(*args):
+        values = fn(*args)
+        done = [c.postprocess(v) for c, v in zip(outputs, values, strict=True)]
+        return [v.model_dump() if hasattr(v, "model_dump") else v for v in done]
+
+    return run
 
 
 def live_reader(store: ModelStore, answers: Answers, pad: PadChoices):

@@ -4,15 +4,18 @@
 //
 // While the pen moves, the drawing is reduced here to the 28x28 picture the models read (crop to the
 // ink, longer side scaled to 20 px by area averaging, centre of mass put at the centre, the way
-// archdemo.image_processing.mnist_style does it) and sent to server.live a few times a second, with at
-// most one request in flight: a stroke that moves on while a request is out is sent when it returns.
-// At pen-up the same 784 numbers become props.value, which fires `change` once for the insides.
+// archdemo.image_processing.mnist_style does it) and sent a few times a second, with at most one request
+// in flight: a stroke that moves on while a request is out is sent when it returns. The 784 bytes go
+// over one WebSocket per visitor (archdemo/ui/live.py), or as a POST to the same route where a network
+// refuses WebSockets, or, for a visitor's own model, to the pad's Gradio server function (server.live).
+// At pen-up the same 784 numbers become props.value (as base64), which fires `change` once for the insides.
 const canvas = element.querySelector("canvas");
 const ctx = canvas.getContext("2d", { willReadFrequently: true });
 const readout = element.querySelector(".pad-readout");
 const clearButton = element.querySelector(".pad-clear");
 const PERIOD_MS = 80; // at most ~12 live updates a second while drawing
 const PEN = canvas.width / 13; // stroke width: MNIST's pen is about 2 px in its 20 px box
+const LIVE_PATH = "archdemo/live"; // archdemo/ui/live.py: PATH, relative to the app's root
 
 let down = false, last = null, mid = null;
 let inFlight = false, pending = false, lastSent = 0, timer = null, shown = props.value || "";
@@ -54,6 +57,17 @@ function lineTo(p) {
 // ---------------------------------------------------------------- reduce to 28x28
 
 function reduce() {
+  const pixels = reducePixels();
+  return pixels === null ? null : toBase64(pixels);
+}
+
+function toBase64(pixels) {
+  let text = "";
+  for (let i = 0; i < pixels.length; i++) text += String.fromCharCode(pixels[i]);
+  return btoa(text);
+}
+
+function reducePixels() {
   const W = canvas.width, H = canvas.height;
   const a = ctx.getImageData(0, 0, W, H).data; // RGBA; ink is the alpha channel (strokes on transparency)
   let top = 0;
@@ -107,9 +121,7 @@ function reduce() {
   const out = new Uint8Array(784);
   for (let y = 0; y < nh; y++)
     for (let x = 0; x < nw; x++) out[(y + oy) * 28 + x + ox] = Math.round(Math.min(1, box[y * nw + x]) * 255);
-  let text = "";
-  for (let i = 0; i < out.length; i++) text += String.fromCharCode(out[i]);
-  return btoa(text);
+  return out;
 }
 
 // ---------------------------------------------------------------- live answers
@@ -137,7 +149,7 @@ function sendLive() {
     pending = true; // one request per visitor at a time: send the newest drawing when this one returns
     return;
   }
-  const pixels = reduce();
+  const pixels = reducePixels();
   if (pixels === null) return render(null);
   inFlight = true;
   pending = false;
@@ -146,8 +158,7 @@ function sendLive() {
   const covered = moves;
   moves = [];
   element.dataset.liveSent = String(serial);
-  server
-    .live({ pixels: pixels, model: props.model || null })
+  ask(pixels)
     .then((answer) => {
       if (serial !== liveSerial) return; // cleared meanwhile
       render(answer);

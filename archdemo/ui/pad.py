@@ -2,9 +2,10 @@
 
 Gradio's own sketchpad sends nothing during a stroke and, at pen-up, exports and uploads three PNGs
 before the event even reaches the queue. This pad is a ``gr.HTML`` canvas (``pad.js``): the browser
-reduces the drawing to the 28x28 picture the models read, sends those 784 bytes to a server function
-(one small POST, no queue) several times a second while the pen moves, with one request in flight
-per visitor, and at pen-up makes them the pad's value, whose ``change`` event draws the insides.
+reduces the drawing to the 28x28 picture the models read, sends those 784 bytes several times a second
+while the pen moves, with one request in flight per visitor (over one WebSocket per visitor to the
+app's own route, ``archdemo/ui/live.py``, with ``pad_live.js``), and at pen-up makes them the pad's
+value, whose ``change`` event draws the insides.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def drawing_pad(
         value=value,
         html_template=TEMPLATE,
         css_template=CSS,
-        js_on_load=(HERE / "pad.js").read_text(encoding="utf-8"),
+        js_on_load="\n".join((HERE / f).read_text(encoding="utf-8") for f in ("pad.js", "pad_live.js")),
         server_functions=[live] if live else None,
         elem_id=elem_id,
         padding=False,
