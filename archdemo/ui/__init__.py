@@ -23,6 +23,37 @@ CSS = """
 .pixelated img { image-rendering: pixelated; }
 #device-line { opacity: 0.85; font-size: 0.9em; }
 .about ul { margin-top: 0.2em; }
+.fine-print, .caption { font-size: 0.88em; opacity: 0.9; }
+.caption p { margin: 0.2em 0 0.6em; }
+/* Highlighted words and the legend of their scale (ui.sentences.word_scale_html). */
+.word-scale-title p { margin: 0.6em 0 0; }
+.word-scale .words { line-height: 2.1; }
+.word-scale .w { padding: 0.15em 0.35em; margin-right: 0.25em; border-radius: 4px;
+  border: 1px solid var(--border-color-primary); }
+.word-scale .w.piece { margin-left: -0.25em; border-left-style: dashed; }
+.word-scale .scale-legend { display: flex; align-items: center; gap: 0.5em; white-space: nowrap;
+  font-size: 0.85em; opacity: 0.9; margin-top: 0.3em; }
+.word-scale .ramp { display: inline-block; flex: 0 1 8em; min-width: 3em; height: 0.8em; border-radius: 3px;
+  border: 1px solid var(--border-color-primary); }
+/* Example buttons: the whole label, wrapped, never cut. */
+.examples-title p { margin: 0.4em 0 0; font-size: 0.88em; opacity: 0.85; }
+.example-buttons { flex-wrap: wrap; gap: 0.4em; }
+.example-buttons button { flex: 0 1 auto !important; white-space: normal; text-align: left; height: auto; }
+/* A picture before there is anything to show is a thin strip, not 200 px of empty box. */
+.captioned:has(> .empty), #digit-readers .block:has(> .empty) { height: 48px !important; }
+/* Maps that grow with the text keep their size and scroll inside their box. */
+.wide-plot .matplotlib { overflow-x: auto; align-items: safe center; }
+.wide-plot .matplotlib img { max-width: none; }
+/* Tables scroll inside themselves rather than being cut at the page's edge. */
+.fit-table { max-width: 100%; overflow-x: auto; }
+@media (max-width: 640px) {
+  h1 { font-size: 1.6em !important; margin-bottom: 0.2em !important; }
+  [role="tablist"] button { padding: 0.45em 0.6em !important; }
+  /* Clean, noisy and denoised stay side by side on a phone, so they can be compared. */
+  .digit-trio { flex-wrap: nowrap !important; gap: 0.4em !important; }
+  .digit-trio > .column { min-width: 0 !important; }
+  .about h3 { margin-top: 0.3em; }
+}
 """
 
 # Gradio keeps a copy of every block's configuration for each browser tab or API client that has
@@ -43,7 +74,7 @@ def build(store: ModelStore, answers: Answers, api_concurrency: int | None = Non
             "Draw, type and poke at them to see how differently they work inside."
         )
         gr.Markdown(f"Models run on: **{store.device_label}**", elem_id="device-line")
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap"):  # every tab one tap away on a phone: no "..." menu
             with gr.Tab("CNN", id="cnn"):
                 cnn_tab(store, answers)
             with gr.Tab("Autoencoder", id="autoencoder"):
