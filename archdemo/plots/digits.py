@@ -24,6 +24,10 @@ from archdemo.plots.figure import (
 )
 
 DISPLAY = 196  # px: 28x28 digits are shown 7x larger, pixel for pixel
+# The pictures are drawn like the digits themselves, on black, which reads on light and dark pages
+# alike; the lines between their tiles are a mid grey, not white (a white grid glared in dark mode).
+GAP_GREY = 110
+LIGHT_TEXT = (200, 204, 212)
 
 if TYPE_CHECKING:
     from archdemo.tasks.digits import DenoiseReading, DigitReading, EveryReader, ReaderReading
@@ -66,17 +70,18 @@ def rows_and_beliefs(digit28: np.ndarray, beliefs: np.ndarray, labels: Sequence[
     k = DISPLAY // beliefs.shape[0]  # 7 px per row, as the digit's rows
     head = 16
     heat = np.kron(np.clip(beliefs, 0, 1), np.ones((k, cell)))  # (196, classes * cell)
-    rgb = 1 - heat[..., None] * (1 - np.array(_rgb(AMOUNT)))  # white (0) to the "how much" colour (1)
-    picture = np.ones((head + DISPLAY, DISPLAY + 8 + rgb.shape[1], 3))
+    rgb = heat[..., None] * np.array(_rgb(AMOUNT))  # black (0) to the "how much" colour (1)
+    picture = np.zeros((head + DISPLAY, DISPLAY + 8 + rgb.shape[1], 3))
+    picture[head:, DISPLAY : DISPLAY + 8] = GAP_GREY / 255
     picture[head:, :DISPLAY] = enlarge(digit28)[..., None] / 255.0
     picture[head:, DISPLAY + 8 :] = rgb
     image = Image.fromarray((picture * 255).astype(np.uint8))
     draw, font = ImageDraw.Draw(image), ImageFont.load_default(size=12)
     for c, label in enumerate(labels):
         draw.text(
-            (DISPLAY + 8 + c * cell + cell // 2, head // 2), str(label), fill=(60, 60, 60), font=font, anchor="mm"
+            (DISPLAY + 8 + c * cell + cell // 2, head // 2), str(label), fill=LIGHT_TEXT, font=font, anchor="mm"
         )
-    draw.text((DISPLAY // 2, head // 2), "rows read", fill=(60, 60, 60), font=font, anchor="mm")
+    draw.text((DISPLAY // 2, head // 2), "rows read", fill=LIGHT_TEXT, font=font, anchor="mm")
     return np.asarray(image)
 
 
@@ -87,7 +92,7 @@ def attention_grid(digit28: np.ndarray, attention: np.ndarray, cell: int = 70, g
     thinly still shows where it looked most.
     """
     layers, heads = attention.shape[:2]
-    out = np.full((layers * (cell + gap) - gap, heads * (cell + gap) - gap, 3), 255, np.uint8)
+    out = np.full((layers * (cell + gap) - gap, heads * (cell + gap) - gap, 3), GAP_GREY, np.uint8)
     small = np.asarray(Image.fromarray(np.clip(digit28, 0, 1).astype(np.float32)).resize((28, 28)))
     for i in range(layers):
         for j in range(heads):
@@ -99,14 +104,14 @@ def attention_grid(digit28: np.ndarray, attention: np.ndarray, cell: int = 70, g
 
 
 def code_grid(code: np.ndarray, cell: int = 24) -> np.ndarray:
-    """A code of n numbers as a square-ish grid on the value scale: purple below zero, orange above, white zero."""
+    """A code of n numbers as a square-ish grid on the value scale: purple below zero, orange above, black zero."""
     z = np.asarray(code, np.float64).ravel()
     side = math.ceil(math.sqrt(len(z)))
     grid = np.zeros(side * side)
     grid[: len(z)] = z / (np.abs(z).max() or 1.0)
     grid = grid.reshape(side, side)
     rgba = VALUE_CMAP((grid + 1) / 2)
-    rgb = rgba[..., :3] * rgba[..., 3:] + (1 - rgba[..., 3:])  # on white: a picture has no page behind it
+    rgb = rgba[..., :3] * rgba[..., 3:]  # on black, like the digits: a picture has no page behind it
     return (np.kron(rgb, np.ones((cell, cell, 1))) * 255).astype(np.uint8)
 
 
@@ -182,7 +187,7 @@ def feature_maps_mosaic(insides: DigitReading, per_stage: int = 8, cell: int = 5
     tab live while drawing (the matplotlib grid above takes ~160 ms).
     """
     stages = insides.feature_maps
-    out = np.full((len(stages) * (cell + gap) - gap, per_stage * (cell + gap) - gap), 255, np.uint8)
+    out = np.full((len(stages) * (cell + gap) - gap, per_stage * (cell + gap) - gap), GAP_GREY, np.uint8)
     for r, maps in enumerate(stages):
         for c, fmap in enumerate(maps[:per_stage]):
             lo, hi = float(fmap.min()), float(fmap.max())

@@ -29,7 +29,7 @@ from archdemo.plots.figure import (
 # that still fits 40 to the figure's width (60 needed every other label left out).
 WINDOW = 40
 UNITS = 24  # memory units shown: the ones that change most over those characters, similar ones together
-BEFORE = 32  # characters of text shown before the chosen position in the choices figure
+BEFORE = 28  # characters of text shown before the chosen position in the choices figure
 
 
 def shown(ch: str) -> str:
@@ -130,12 +130,10 @@ def candidates_figure(panels: dict[str, tuple], position: int) -> Figure:
         ax.set_yticks([])
         note = "" if wrote in chars else " (not in its top five)"
         text = "".join(shown(c) for c in (before[0] if before else ""))[-BEFORE:]
-        ax.set_title(
-            f"{title} after \u201c\u2026{text}\u201d wrote {shown(wrote)} (green){note}", fontsize=TICK, loc="left"
-        )
+        ax.set_title(f"{title} after \u201c\u2026{text}\u201d wrote {shown(wrote)}{note}", fontsize=TICK, loc="left")
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
-    fig.suptitle(f"Five likeliest choices for character {position + 1}", fontsize=TITLE)
+    fig.suptitle(f"Five likeliest choices for character {position + 1} (green: written)", fontsize=TITLE)
     return themed(fig)
 
 

@@ -25,6 +25,7 @@ CSS = """
 .about ul { margin-top: 0.2em; }
 .fine-print, .caption { font-size: 0.88em; opacity: 0.9; }
 .caption p { margin: 0.2em 0 0.6em; }
+.digit-trio .caption { text-align: center; }
 /* Highlighted words and the legend of their scale (ui.sentences.word_scale_html). */
 .word-scale-title p { margin: 0.6em 0 0; }
 .word-scale .words { line-height: 2.1; }
@@ -41,11 +42,14 @@ CSS = """
 .example-buttons button { flex: 0 1 auto !important; white-space: normal; text-align: left; height: auto; }
 /* A picture before there is anything to show is a thin strip, not 200 px of empty box. */
 .captioned:has(> .empty), #digit-readers .block:has(> .empty) { height: 48px !important; }
+/* A plot's own title names it: Gradio's floating label chip only covered that title (and legends). */
+.block:has(.matplotlib) > label[data-testid="block-label"] { display: none; }
 /* Maps that grow with the text keep their size and scroll inside their box. */
 .wide-plot .matplotlib { overflow-x: auto; align-items: safe center; }
 .wide-plot .matplotlib img { max-width: none; }
 /* Tables scroll inside themselves rather than being cut at the page's edge. */
 .fit-table { max-width: 100%; overflow-x: auto; }
+@media (max-width: 760px) { #compare-which table, #compare-table table { min-width: 720px; } }
 @media (max-width: 640px) {
   h1 { font-size: 1.6em !important; margin-bottom: 0.2em !important; }
   [role="tablist"] button { padding: 0.45em 0.6em !important; }

@@ -61,24 +61,32 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
                 label="Or upload a picture of a digit",
                 type="filepath",  # decoded by load_image_file (header checked first), never by Gradio
                 file_count="single",
-                height=90,
+                height=120,
                 elem_id="ae-upload",
             )
             upload_note = gr.Markdown(elem_id="ae-upload-note")
             hard = sorted(HARD_DIGITS.glob("*.png"))
-            gr.Examples(
-                [[to_pad(_sample(p))] for p in [*DIGITS, *hard]],
-                inputs=[source],
-                example_labels=[f"a {p.stem}" for p in DIGITS] + [p.stem.replace("_", " ") for p in hard],
-                label="MNIST test digits; the last few are ones the CNN misreads (does denoising change its mind?)",
-                examples_per_page=14,
-            )
+            # Folded, so that on a phone the noise controls and the three digits follow the pad closely.
+            with gr.Accordion("Sample digits, including some the CNN misreads", open=False):
+                gr.Examples(
+                    [[to_pad(_sample(p))] for p in [*DIGITS, *hard]],
+                    inputs=[source],
+                    example_labels=[f"a {p.stem}" for p in DIGITS] + [p.stem.replace("_", " ") for p in hard],
+                    label="MNIST test digits; the last few are ones the CNN misreads (does denoising change its mind?)",
+                    examples_per_page=14,
+                )
         with gr.Column(scale=3, min_width=300):
             with gr.Row():
                 kind = gr.Radio(NOISE_CHOICES, value="gaussian", label="Noise kind", elem_id="ae-kind")
                 level = gr.Slider(0, 1, value=0.5, step=0.05, label="Noise level", elem_id="ae-noise")
             # Side by side at every width, each with its caption under it (a label chip covered their tops).
-            digit = {"show_label": False, "interactive": False, "elem_classes": "pixelated", "min_width": 90}
+            digit = {
+                "show_label": False,
+                "interactive": False,
+                "elem_classes": "pixelated",
+                "min_width": 90,
+                "buttons": [],
+            }
             with gr.Row(elem_classes="digit-trio"):
                 with gr.Column(min_width=90):
                     clean_img = gr.Image(label="Clean", elem_id="ae-clean", **digit)
@@ -120,7 +128,8 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
         m = r.metrics
         say = [f"{label} ({p:.0%})" for label, p in r.cnn_says]
         text = (
-            f"PSNR against the clean digit (higher is closer): noisy **{m['psnr_noisy']:.1f} dB**, "
+            f"PSNR (peak signal-to-noise ratio, in decibels; higher is closer to the clean digit): "
+            f"noisy **{m['psnr_noisy']:.1f} dB**, "
             f"denoised **{m['psnr_denoised']:.1f} dB**.  \n"
             f"The CNN reads the clean digit as **{say[0]}**, the noisy one as **{say[1]}**, "
             f"the denoised one as **{say[2]}**."
@@ -151,17 +160,18 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
 
     # An upload is reduced to the models' 28x28 and drawn on the pad, whose change event then runs. What is
     # wrong with a file (not an image, cut short, too big) is said beside it, and the pad keeps its digit.
+    # The file box is emptied again either way, ready for the next file.
     def uploaded(path: str | None):
         if not path:
-            return gr.skip(), ""
+            return gr.skip(), "", None
         try:
-            return to_pad(prepare_digit(load_image_file(path))), ""
+            return to_pad(prepare_digit(load_image_file(path))), "", None
         except InputError as e:
-            return gr.skip(), f"**That file could not be used:** {e}"
+            return gr.skip(), f"**That file could not be used:** {e}", None
         except Exception as e:  # noqa: BLE001 - the same sentence the rest of the app would give
-            return gr.skip(), f"**That file could not be used:** {as_user_error(e, 'upload').message}"
+            return gr.skip(), f"**That file could not be used:** {as_user_error(e, 'upload').message}", None
 
-    upload.upload(uploaded, upload, [source, upload_note], api_visibility="private")
+    upload.upload(uploaded, upload, [source, upload_note, upload], api_visibility="private")
     for event in model_events:
         event.then(run, inputs, outputs, api_visibility="private").then(
             walk_between, walk_inputs, walk, api_visibility="private"

@@ -52,7 +52,7 @@ def cnn_tab(store: ModelStore, answers: Answers) -> None:
         readout_id="cnn-prediction",
     )
     # Pictures without Gradio's label chip (it covered their top rows): a caption under each instead.
-    pictures = {"show_label": False, "interactive": False, "elem_classes": ["pixelated", "captioned"]}
+    pictures = {"show_label": False, "interactive": False, "elem_classes": ["pixelated", "captioned"], "buttons": []}
     with gr.Row(elem_classes="picture-row"):
         with gr.Column(min_width=150):
             seen = gr.Image(label="What the model sees (28x28)", elem_id="cnn-input28", height=210, **pictures)

@@ -10,7 +10,7 @@ from archdemo.ui import model_table as facts
 from archdemo.ui import which_to_use
 from archdemo.ui.errors import user_errors
 from archdemo.ui.layout import LIVE
-from archdemo.ui.sentences import word_highlights, word_scale
+from archdemo.ui.sentences import sentence_buttons, word_highlights, word_scale
 from archdemo.weights.registry import TEXT_MODELS, get_spec
 from archdemo.weights.store import ModelStore
 
@@ -74,11 +74,10 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         elem_classes="fine-print",
     )
     text = gr.Textbox(label="A sentence for every text model", value="It's not bad, I'd say!", elem_id="compare-input")
-    with gr.Row():
-        columns = [reader(get_spec(name).title, name, tokens_label(name)) for name in READERS]
-    gr.Examples(
+    sentence_buttons(
+        "Sentences where word order matters",
         [
-            [s]
+            (s, s)
             for s in (
                 "It's not bad, I'd say!",
                 "I expected to hate it, but it won me over.",
@@ -86,9 +85,11 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
                 "Not the worst movie I've seen, but far from good.",
             )
         ],
-        inputs=[text],
-        label="Sentences where word order matters",
+        text,
+        "compare",
     )
+    with gr.Row():
+        columns = [reader(get_spec(name).title, name, tokens_label(name)) for name in READERS]
     gr.Markdown(
         "### Sentences with negation and contrast\n"
         "60 sentences written for this project (`archdemo/assets/negation_contrast.tsv`: 30 with negation such as "

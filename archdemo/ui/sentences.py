@@ -125,13 +125,18 @@ def sentence_input(
 
 
 def example_buttons(store: ModelStore, tab: str, readers: list[str], text: gr.Textbox) -> None:
-    """The examples as buttons that show their whole label (gr.Examples cuts every label at 60 characters,
-    which cut off the very note that makes an example worth trying). A click fills the box in the browser;
-    the box's change event then reads it, as typing does."""
-    gr.Markdown("Examples", elem_classes="examples-title")
+    """EXAMPLES as buttons, each saying why it is interesting and which of the tab's readers get it wrong."""
+    labels = [example_label(store, readers, sentence, truth, why) for sentence, truth, why in EXAMPLES]
+    sentence_buttons("Examples", [(label, s) for label, (s, _, _) in zip(labels, EXAMPLES, strict=True)], text, tab)
+
+
+def sentence_buttons(title: str, examples: list[tuple[str, str]], text: gr.Textbox, tab: str) -> None:
+    """(label, sentence) examples as buttons that show their whole label (gr.Examples cuts every label at
+    60 characters, which cut off the very note that makes an example worth trying). A click fills the box
+    in the browser; the box's change event then reads it, as typing does."""
+    gr.Markdown(title, elem_classes="examples-title")
     with gr.Row(elem_classes="example-buttons", elem_id=f"{tab}-examples"):
-        for sentence, truth, why in EXAMPLES:
-            label = example_label(store, readers, sentence, truth, why)
+        for label, sentence in examples:
             button = gr.Button(label, size="sm", variant="secondary", min_width=0)
             button.click(None, None, text, js=f"() => {json.dumps(sentence)}", api_visibility="private")
 
