@@ -12,6 +12,7 @@ from safetensors import safe_open
 import archdemo.models.bert
 import archdemo.models.transformer
 from archdemo.plots import sentences as plots
+from archdemo.plots.figure import WIDTH
 from archdemo.tasks.sentences import SentimentReading, read_sentence
 from archdemo.ui.errors import user_errors
 from archdemo.ui.layout import about, source_code
@@ -139,7 +140,7 @@ def transformer_tab(store: ModelStore) -> None:
         heatmap, title = attention_view(r, layer_, head_)
         figure = plots.attention_heatmap(r.tokens, heatmap, title)
         # A map that grew with a long text keeps its size and scrolls in its box; a small one fits the screen.
-        wide = ["wide-plot"] if figure.get_figwidth() > plots.WIDTH + 1 else []
+        wide = ["wide-plot"] if figure.get_figwidth() > WIDTH + 1 else []
         return (
             r.answer["probabilities"],
             notices_markdown(r),
