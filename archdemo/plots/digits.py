@@ -78,9 +78,7 @@ def rows_and_beliefs(digit28: np.ndarray, beliefs: np.ndarray, labels: Sequence[
     image = Image.fromarray((picture * 255).astype(np.uint8))
     draw, font = ImageDraw.Draw(image), ImageFont.load_default(size=12)
     for c, label in enumerate(labels):
-        draw.text(
-            (DISPLAY + 8 + c * cell + cell // 2, head // 2), str(label), fill=LIGHT_TEXT, font=font, anchor="mm"
-        )
+        draw.text((DISPLAY + 8 + c * cell + cell // 2, head // 2), str(label), fill=LIGHT_TEXT, font=font, anchor="mm")
     draw.text((DISPLAY // 2, head // 2), "rows read", fill=LIGHT_TEXT, font=font, anchor="mm")
     return np.asarray(image)
 

@@ -57,6 +57,9 @@ CSS = """
   .digit-trio { flex-wrap: nowrap !important; gap: 0.4em !important; }
   .digit-trio > .column { min-width: 0 !important; }
   .about h3 { margin-top: 0.3em; }
+  /* 40 characters, each labelled, do not fit 350 px: these keep their size and scroll sideways. */
+  #write-memory .matplotlib, #write-attention .matplotlib { overflow-x: auto; align-items: flex-start; }
+  #write-memory .matplotlib img, #write-attention .matplotlib img { max-width: none; }
 }
 """
 

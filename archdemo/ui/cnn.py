@@ -34,9 +34,8 @@ def cnn_tab(store: ModelStore, answers: Answers) -> None:
         "A CNN slides small learned filters over the image. The first layer's filters respond to "
         "short edges and strokes; later layers combine those into curves, loops and corners, each "
         "time looking at a wider patch of the image. The same filter is used at every position, so a "
-        "stroke looks the same to it wherever it sits. (Where you draw matters little for another reason "
-        "too: your drawing is cropped, scaled and centred before the model sees it, which is why a tiny 7 "
-        "in a corner is still read; the 28x28 picture below shows what it got.)",
+        "stroke looks the same to it wherever it sits. (Your drawing is also cropped, scaled and centred "
+        "before the model sees it: that, not the CNN, is why a tiny 7 in a corner is still read.)",
         "images and other grid data where local patterns matter: digits, photos, spectrograms.",
         "things that depend on the whole layout at once, or on order over long distances; "
         "shapes unlike anything in its training set (letters, doodles) still get a digit, often confidently.",

@@ -99,7 +99,13 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
     hard = gr.Dataframe(headers=HARD_HEADERS, interactive=False, elem_id="compare-negation", elem_classes="fit-table")
     gr.Markdown("### The models, measured")
     table = gr.Dataframe(
-        headers=facts.TABLE_HEADERS, interactive=False, wrap=True, elem_id="compare-table", elem_classes="fit-table"
+        headers=facts.TABLE_HEADERS,
+        interactive=False,
+        wrap=True,
+        # Fixed widths, so the long quality cells wrap and all seven columns fit a laptop's width.
+        column_widths=["17%", "13%", "10%", "8%", "26%", "11%", "15%"],
+        elem_id="compare-table",
+        elem_classes="fit-table",
     )
     gr.Markdown(
         "Quality: `python -m archdemo.evaluate` on the bundled weights. For the sentence readers it is accuracy "

@@ -47,6 +47,7 @@ def every_reader_row() -> list[gr.components.Component]:
                         label=f"Inside the {spec.short}",
                         show_label=False,
                         interactive=False,
+                        buttons=[],  # no toolbar over the picture's corner
                         height=220,
                         elem_id=f"digit-{name}-inside",
                         elem_classes="captioned",

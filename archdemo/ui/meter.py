@@ -54,7 +54,7 @@ def meter_html(r: AnomalyReading) -> str:
         '<div style="font-weight:600;margin-bottom:0.3em">Is this a digit?</div>'
         f'<div role="meter" aria-label="Rebuild error percentile" aria-valuemin="0" aria-valuemax="100" '
         f'aria-valuenow="{p:.1f}" style="position:relative;height:14px;border-radius:7px;'
-        'background:var(--neutral-200, #e5e5e5);overflow:hidden">'
+        'background:rgba(128,128,128,0.25);overflow:hidden">'
         f'<div style="width:{p:.2f}%;height:100%;background:{colour}"></div>'
         f'<div title="unusual from here" style="position:absolute;top:0;bottom:0;left:{UNUSUAL_AT}%;'
         'width:2px;background:var(--body-text-color, #222)"></div></div>'
