@@ -152,8 +152,9 @@ def training_curves(records: dict[str, dict]) -> Figure:
             ax.plot([p[key] for p in curve], [p["val_loss"] for p in curve], color=colour, linewidth=1.6, label=title)
             ax.plot(curve[-1][key], rec["final_val_loss"], marker="o", color=colour)
     by_step.set_xlabel("training step", fontsize=LABEL)
-    by_time.set_xlabel("seconds of training (CPU)", fontsize=LABEL)
-    by_step.set_ylabel("validation loss (nats/char)", fontsize=LABEL)
+    by_time.set_xlabel("seconds training (CPU)", fontsize=LABEL)
+    # What the axis means, in place: loss on text the models never trained on, in nats (-ln p) per character.
+    by_step.set_ylabel("validation loss, nats/char\n(on unseen text; lower is better)", fontsize=LABEL - 1)
     for ax in (by_step, by_time):
         ax.tick_params(labelsize=TICK)
         ax.grid(alpha=0.3)

@@ -117,6 +117,12 @@ def transformer_tab(store: ModelStore) -> None:
         layer = gr.Dropdown(**layers, label="Layer", elem_id="transformer-layer")
         head = gr.Dropdown(**heads, label="Head", elem_id="transformer-head")
     attention = gr.Plot(label="Attention", show_label=False, elem_id="transformer-attention")
+    gr.Markdown(
+        "[CLS] and [SEP] are marker tokens each reader adds at the start and the end (the from-scratch "
+        "reader's classifier reads the [CLS] row); ## marks the later pieces of a word the pretrained "
+        "reader's vocabulary splits (drag + ##s). Colour: attention weight, from none to the most in the map.",
+        elem_classes="caption",
+    )
     own_choice, model_events = own_model_picker(store, OWN, replaces=f"the {get_spec(OWN).short}")
     source_code(archdemo.models.bert, archdemo.models.transformer)
 
