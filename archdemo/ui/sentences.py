@@ -43,7 +43,8 @@ def example_label(store: ModelStore, readers: list[str], sentence: str, truth: s
     if len(readers) == 1:
         return f"{sentence} ({why}{wrong_note(store, readers[0], sentence, truth)})"
     wrong = [f"the {get_spec(n).short}" for n in readers if wrong_note(store, n, sentence, truth)]
-    return f"{sentence} ({why}" + (f"; {' and '.join(wrong)} gets it wrong" if wrong else "") + ")"
+    verb = "gets" if len(wrong) == 1 else "get"
+    return f"{sentence} ({why}" + (f"; {' and '.join(wrong)} {verb} it wrong" if wrong else "") + ")"
 
 
 def _rgba(colour: str, alpha: float) -> str:
