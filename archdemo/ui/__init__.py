@@ -57,9 +57,14 @@ CSS = """
   .digit-trio { flex-wrap: nowrap !important; gap: 0.4em !important; }
   .digit-trio > .column { min-width: 0 !important; }
   .about h3 { margin-top: 0.3em; }
+  /* The three writers stay in one row, swiped sideways, the next one peeking in: not stacked far apart. */
+  .row:has(> .column #write-char_rnn) { flex-wrap: nowrap !important; overflow-x: auto;
+    scroll-snap-type: x mandatory; }
+  .row:has(> .column #write-char_rnn) > .column { min-width: 82% !important; scroll-snap-align: start; }
   /* 40 characters, each labelled, do not fit 350 px: these keep their size and scroll sideways. */
-  #write-memory .matplotlib, #write-attention .matplotlib { overflow-x: auto; align-items: flex-start; }
-  #write-memory .matplotlib img, #write-attention .matplotlib img { max-width: none; }
+  #write-memory .matplotlib, #write-attention .matplotlib, #write-candidates .matplotlib {
+    overflow-x: auto; align-items: flex-start; }
+  #write-memory img, #write-attention img, #write-candidates img { max-width: none; }
 }
 """
 
