@@ -57,8 +57,10 @@ def autoencoder_tab(store: ModelStore, demo: gr.Blocks) -> None:
             )
             # A file box, not gr.Image: gr.Image decodes the file itself before any handler runs, and a file
             # that is not an image, or is cut short, ended there in a red "Error" with no sentence.
+            gr.Markdown("Or upload a picture of a digit (PNG, JPEG, GIF, WebP, BMP or TIFF):", elem_classes="caption")
             upload = gr.File(
                 label="Or upload a picture of a digit",
+                show_label=False,  # the caption above says it; the chip sat over the box's own icon
                 type="filepath",  # decoded by load_image_file (header checked first), never by Gradio
                 file_count="single",
                 height=120,

@@ -104,6 +104,7 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         wrap=True,
         # Fixed widths, so the long quality cells wrap and all seven columns fit a laptop's width.
         column_widths=["17%", "13%", "10%", "8%", "26%", "11%", "15%"],
+        max_height=1600,  # every model in view, not a second scroll bar inside the page
         elem_id="compare-table",
         elem_classes="fit-table",
     )
