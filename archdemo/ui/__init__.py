@@ -42,8 +42,12 @@ CSS = """
 .example-buttons button { flex: 0 1 auto !important; white-space: normal; text-align: left; height: auto; }
 /* A picture before there is anything to show is a thin strip, not 200 px of empty box. */
 .captioned:has(> .empty), #digit-readers .block:has(> .empty) { height: 48px !important; }
-/* A plot's own title names it: Gradio's floating label chip only covered that title (and legends). */
-.block:has(.matplotlib) > label[data-testid="block-label"] { display: none; }
+/* A plot's own title names it: Gradio's floating label chip only covered that title. The other tabs'
+   plots are built with show_label=False; the Write tab's are hidden here by id (no :has(), which the
+   browser would re-check on every update of the page). */
+#write-candidates > label[data-testid="block-label"], #write-memory > label[data-testid="block-label"],
+#write-attention > label[data-testid="block-label"], #write-curves > label[data-testid="block-label"] {
+  display: none; }
 /* Maps that grow with the text keep their size and scroll inside their box. */
 .wide-plot .matplotlib { overflow-x: auto; align-items: safe center; }
 .wide-plot .matplotlib img { max-width: none; }
