@@ -12,7 +12,6 @@ from safetensors import safe_open
 import archdemo.models.bert
 import archdemo.models.transformer
 from archdemo.plots import sentences as plots
-from archdemo.plots.figure import WIDTH
 from archdemo.tasks.sentences import SentimentReading, read_sentence
 from archdemo.ui.errors import user_errors
 from archdemo.ui.layout import about, source_code
@@ -116,7 +115,9 @@ def transformer_tab(store: ModelStore) -> None:
     with gr.Row():
         layer = gr.Dropdown(**layers, label="Layer", elem_id="transformer-layer")
         head = gr.Dropdown(**heads, label="Head", elem_id="transformer-head")
-    attention = gr.Plot(label="Attention", show_label=False, elem_id="transformer-attention")
+    # The map keeps its own size and scrolls in its box: a long text's map grows so that every token keeps
+    # a readable label (a class set once: changing it with each reading cost every update a re-render).
+    attention = gr.Plot(label="Attention", show_label=False, elem_id="transformer-attention", elem_classes="wide-plot")
     gr.Markdown(
         "[CLS] and [SEP] are marker tokens each reader adds at the start and the end (the from-scratch "
         "reader's classifier reads the [CLS] row); ## marks the later pieces of a word the pretrained "
@@ -145,14 +146,7 @@ def transformer_tab(store: ModelStore) -> None:
         r = read_sentence(store, name, sentence, own)  # one guarded pass: verdict and every layer's attention
         heatmap, title = attention_view(r, layer_, head_)
         figure = plots.attention_heatmap(r.tokens, heatmap, title)
-        # A map that grew with a long text keeps its size and scrolls in its box; a small one fits the screen.
-        wide = ["wide-plot"] if figure.get_figwidth() > WIDTH + 1 else []
-        return (
-            r.answer["probabilities"],
-            notices_markdown(r),
-            word_highlights(r),
-            gr.update(value=figure, elem_classes=wide),
-        )
+        return r.answer["probabilities"], notices_markdown(r), word_highlights(r), figure
 
     inputs, outputs = [text, reader, layer, head, own_choice], [prediction, notes, tokens, attention]
     wire_reading(read, text, button, inputs, outputs, live=[layer.change, head.change])
