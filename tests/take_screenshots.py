@@ -3,7 +3,8 @@
     python tests/take_screenshots.py [URL]     # default: starts the app itself on a free port
 
 Drives headless Chromium with Playwright the way a visitor would (draws a digit, types a sentence)
-and writes archdemo/assets/screenshots/<tab>-<width>.png.
+and writes archdemo/assets/screenshots/<tab>-<width>.png (Gradio's light theme) and
+<tab>-<width>-dark.png (``?__theme=dark``), at 1280 and 390 px.
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ def shoot(url: str) -> list[Path]:
     written = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        for width in (1280, 390):
+        for width, theme in ((1280, "light"), (390, "light"), (1280, "dark"), (390, "dark")):
             page = browser.new_page(viewport={"width": width, "height": 900 if width > 500 else 844})
-            page.goto(url)
+            page.goto(f"{url.rstrip('/')}/?__theme={theme}")
             page.wait_for_selector("#cnn-sketchpad canvas", timeout=30_000)
             page.wait_for_timeout(1000)
             draw(page, "#cnn-sketchpad", SEVEN)
@@ -64,7 +65,7 @@ def shoot(url: str) -> list[Path]:
                         )
                     if name == "write":
                         page.locator("#write-submit").click()
-                        page.wait_for_timeout(4000)  # the writers stream their 300 characters
+                        page.wait_for_selector("#write-candidates img", timeout=60_000)  # all three have written
                     if name == "compare":
                         page.wait_for_function(
                             "() => (document.querySelector('#compare-table').innerText.match(/ ms/g) || []).length"
@@ -72,7 +73,7 @@ def shoot(url: str) -> list[Path]:
                             timeout=60_000,
                         )
                     page.wait_for_timeout(1500)
-                path = OUT / f"{name}-{width}.png"
+                path = OUT / f"{name}-{width}{'-dark' if theme == 'dark' else ''}.png"
                 page.evaluate(SCROLL_THROUGH)  # images load lazily: bring each into view once
                 page.screenshot(path=str(path), full_page=True)
                 written.append(path)

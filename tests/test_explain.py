@@ -218,9 +218,12 @@ def test_text_figures_draw_for_short_and_long_inputs(store, text):
     for name in ("belief", "hidden", "attention"):
         _no_overlap(figs[name], "x")
     _no_overlap(figs["attention"], "y")
-    if text == LONG:
-        assert "first 60 of 256" in figs["belief"].axes[0].get_title()
-        assert len(figs["belief"].axes) == 3  # 60 tokens wrapped in rows of 20
+    if text == LONG:  # the LSTM's verdict is made at the end: a long text shows its last 120 tokens
+        assert "last 120 of 256" in figs["belief"].axes[0].get_title()
+        assert len(figs["belief"].axes) == 6  # 120 tokens wrapped in rows of 20
+        assert "last 120 of 256" in figs["hidden"].axes[0].get_title()
+        # the attention map labels every token it shows (128, the reader's window), none skipped
+        assert len([t for t in figs["attention"].axes[0].get_xticklabels() if t.get_text()]) == 128
 
 
 def test_image_figures_draw(store, pair):

@@ -13,9 +13,24 @@ from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont
 
-from archdemo.plots.figure import ACCENT, LABEL, TICK, TITLE, new_figure
+from archdemo.plots.figure import (
+    AMOUNT,
+    LABEL,
+    MUTED,
+    TICK,
+    TITLE,
+    VALUE_CMAP,
+    VALUE_HIGH,
+    VALUE_LOW,
+    new_figure,
+    themed,
+)
 
 DISPLAY = 196  # px: 28x28 digits are shown 7x larger, pixel for pixel
+# The pictures are drawn like the digits themselves, on black, which reads on light and dark pages
+# alike; the lines between their tiles are a mid grey, not white (a white grid glared in dark mode).
+GAP_GREY = 110
+LIGHT_TEXT = (200, 204, 212)
 
 if TYPE_CHECKING:
     from archdemo.tasks.digits import DenoiseReading, DigitReading, EveryReader, ReaderReading
@@ -58,17 +73,16 @@ def rows_and_beliefs(digit28: np.ndarray, beliefs: np.ndarray, labels: Sequence[
     k = DISPLAY // beliefs.shape[0]  # 7 px per row, as the digit's rows
     head = 16
     heat = np.kron(np.clip(beliefs, 0, 1), np.ones((k, cell)))  # (196, classes * cell)
-    rgb = 1 - heat[..., None] * (1 - np.array(_rgb(ACCENT)))  # white (0) to the accent colour (1)
-    picture = np.ones((head + DISPLAY, DISPLAY + 8 + rgb.shape[1], 3))
+    rgb = heat[..., None] * np.array(_rgb(AMOUNT))  # black (0) to the "how much" colour (1)
+    picture = np.zeros((head + DISPLAY, DISPLAY + 8 + rgb.shape[1], 3))
+    picture[head:, DISPLAY : DISPLAY + 8] = GAP_GREY / 255
     picture[head:, :DISPLAY] = enlarge(digit28)[..., None] / 255.0
     picture[head:, DISPLAY + 8 :] = rgb
     image = Image.fromarray((picture * 255).astype(np.uint8))
     draw, font = ImageDraw.Draw(image), ImageFont.load_default(size=12)
     for c, label in enumerate(labels):
-        draw.text(
-            (DISPLAY + 8 + c * cell + cell // 2, head // 2), str(label), fill=(60, 60, 60), font=font, anchor="mm"
-        )
-    draw.text((DISPLAY // 2, head // 2), "rows read", fill=(60, 60, 60), font=font, anchor="mm")
+        draw.text((DISPLAY + 8 + c * cell + cell // 2, head // 2), str(label), fill=LIGHT_TEXT, font=font, anchor="mm")
+    draw.text((DISPLAY // 2, head // 2), "rows read", fill=LIGHT_TEXT, font=font, anchor="mm")
     return np.asarray(image)
 
 
@@ -79,7 +93,7 @@ def attention_grid(digit28: np.ndarray, attention: np.ndarray, cell: int = 70, g
     thinly still shows where it looked most.
     """
     layers, heads = attention.shape[:2]
-    out = np.full((layers * (cell + gap) - gap, heads * (cell + gap) - gap, 3), 255, np.uint8)
+    out = np.full((layers * (cell + gap) - gap, heads * (cell + gap) - gap, 3), GAP_GREY, np.uint8)
     small = np.asarray(Image.fromarray(np.clip(digit28, 0, 1).astype(np.float32)).resize((28, 28)))
     for i in range(layers):
         for j in range(heads):
@@ -91,13 +105,14 @@ def attention_grid(digit28: np.ndarray, attention: np.ndarray, cell: int = 70, g
 
 
 def code_grid(code: np.ndarray, cell: int = 24) -> np.ndarray:
-    """A code of n numbers as a square-ish grid, blue below zero and red above (white is zero)."""
+    """A code of n numbers as a square-ish grid on the value scale: purple below zero, orange above, black zero."""
     z = np.asarray(code, np.float64).ravel()
     side = math.ceil(math.sqrt(len(z)))
     grid = np.zeros(side * side)
     grid[: len(z)] = z / (np.abs(z).max() or 1.0)
     grid = grid.reshape(side, side)
-    rgb = _colormap("RdBu_r")((grid + 1) / 2)[..., :3]
+    rgba = VALUE_CMAP((grid + 1) / 2)
+    rgb = rgba[..., :3] * rgba[..., 3:]  # on black, like the digits: a picture has no page behind it
     return (np.kron(rgb, np.ones((cell, cell, 1))) * 255).astype(np.uint8)
 
 
@@ -116,16 +131,29 @@ def denoise_pictures(r: DenoiseReading) -> dict[str, np.ndarray]:
     return {"clean": enlarge(r.clean), "noisy": enlarge(r.noisy), "denoised": enlarge(r.denoised)}
 
 
-def walk_strip(frames: np.ndarray) -> np.ndarray:
-    """(steps, 28, 28) decoded points of a latent walk -> one enlarged strip, left to right."""
-    return enlarge(np.concatenate(list(frames), axis=1))
+def walk_strip(frames: np.ndarray, per_row: int = 5, gap: int = 1) -> np.ndarray:
+    """(steps, 28, 28) decoded points of a latent walk -> one enlarged picture, left to right then down.
+
+    At most ``per_row`` frames a row (rows as even as they can be), a thin grey line between frames: a
+    single row of 8-10 digits was a sliver on a phone, 40 px tall.
+    """
+    frames = np.clip(np.asarray(frames, np.float64), 0, 1)
+    rows = math.ceil(len(frames) / per_row)
+    cols = math.ceil(len(frames) / rows)
+    side = frames.shape[1] + gap
+    grid = np.full((rows * side - gap, cols * side - gap), 0.35)
+    for i, frame in enumerate(frames):
+        y, x = (i // cols) * side, (i % cols) * side
+        grid[y : y + frames.shape[1], x : x + frames.shape[2]] = frame
+    return (np.kron(grid, np.ones((4, 4))) * 255).astype(np.uint8)
 
 
 def cam_overlay(digit28: np.ndarray, cam: np.ndarray, size: int = 196) -> np.ndarray:
-    """(size, size, 3) uint8: the digit in grey with the class-activation map as heat on top.
+    """(size, size, 3) uint8: the digit in grey with the class-activation map (or attention) on top.
 
     The digit is enlarged with nearest-neighbour (the pixels the model really saw), the CAM smoothly;
-    heat is blended in proportion to the CAM, so places with no evidence show the plain digit.
+    the one "how much" colour is blended in proportion to the CAM, so places with no evidence show the
+    plain digit (the same scale as attention everywhere in the app).
     """
     digit = np.clip(np.asarray(digit28, np.float32), 0, 1)
     heat = np.clip(np.asarray(cam, np.float32), 0, 1)
@@ -133,27 +161,29 @@ def cam_overlay(digit28: np.ndarray, cam: np.ndarray, size: int = 196) -> np.nda
         raise ValueError(f"digit and cam must be matching 2-D arrays, got {digit.shape} and {heat.shape}")
     big_digit = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.NEAREST))
     big_heat = np.clip(np.asarray(Image.fromarray(heat).resize((size, size), Image.Resampling.BILINEAR)), 0, 1)
-    colour = _colormap("jet")(big_heat)[..., :3]  # (size, size, 3)
-    alpha = 0.65 * big_heat[..., None]
+    colour = np.broadcast_to(np.array(_rgb(AMOUNT), np.float32), (size, size, 3))
+    alpha = 0.85 * big_heat[..., None]
     base = 0.8 * big_digit[..., None]  # a little below white so hot colours stay visible on strokes
     rgb = (1 - alpha) * base + alpha * colour
     return (np.clip(rgb, 0, 1) * 255).round().astype(np.uint8)
 
 
 def latent_code_bars(code: Sequence[float]) -> Figure:
-    """The autoencoder's bottleneck code, one bar per number."""
+    """The autoencoder's bottleneck code, one bar per number: purple below zero, orange above (the value scale)."""
     z = np.asarray(code, dtype=np.float64).ravel()
     fig = new_figure(2.4)
     ax = fig.add_subplot()
-    ax.bar(range(len(z)), z, color=ACCENT, width=0.8)
-    ax.axhline(0, color="black", linewidth=0.8)
+    ax.bar(range(len(z)), z, color=[VALUE_HIGH if v >= 0 else VALUE_LOW for v in z], width=0.8)
+    ax.axhline(0, color=MUTED, linewidth=0.8)
     ax.set_xlim(-0.7, len(z) - 0.3)
     step = max(1, math.ceil(len(z) / 8))
     ax.set_xticks(range(0, len(z), step))
     ax.tick_params(labelsize=TICK)
     ax.set_xlabel("code number", fontsize=LABEL)
-    ax.set_title(f"The {len(z)} numbers in the bottleneck", fontsize=TITLE)
-    return fig
+    ax.set_title(f"The noisy digit's code: {len(z)} numbers", fontsize=TITLE)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return themed(fig)
 
 
 def feature_maps_mosaic(insides: DigitReading, per_stage: int = 8, cell: int = 56, gap: int = 4) -> np.ndarray:
@@ -164,7 +194,7 @@ def feature_maps_mosaic(insides: DigitReading, per_stage: int = 8, cell: int = 5
     tab live while drawing (the matplotlib grid above takes ~160 ms).
     """
     stages = insides.feature_maps
-    out = np.full((len(stages) * (cell + gap) - gap, per_stage * (cell + gap) - gap), 255, np.uint8)
+    out = np.full((len(stages) * (cell + gap) - gap, per_stage * (cell + gap) - gap), GAP_GREY, np.uint8)
     for r, maps in enumerate(stages):
         for c, fmap in enumerate(maps[:per_stage]):
             lo, hi = float(fmap.min()), float(fmap.max())

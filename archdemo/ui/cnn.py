@@ -36,14 +36,15 @@ def cnn_tab(store: ModelStore, answers: Answers) -> None:
         "Convolutional network (CNN)",
         "A CNN slides small learned filters over the image. The first layer's filters respond to "
         "short edges and strokes; later layers combine those into curves, loops and corners, each "
-        "time looking at a wider patch of the image. The same filter is used everywhere, so a loop "
-        "is recognised wherever it is drawn.",
+        "time looking at a wider patch of the image. The same filter is used at every position, so a "
+        "stroke looks the same to it wherever it sits. (Your drawing is also cropped, scaled and centred "
+        "before the model sees it: that, not the CNN, is why a tiny 7 in a corner is still read.)",
         "images and other grid data where local patterns matter: digits, photos, spectrograms.",
         "things that depend on the whole layout at once, or on order over long distances; "
         "shapes unlike anything in its training set (letters, doodles) still get a digit, often confidently.",
         "the prediction follows your pen while you draw. Below, the 28x28 picture the model actually receives, "
-        "which strokes pushed it to its answer, and what each layer's filters lit up on; then the same drawing "
-        "read by an LSTM, a Vision Transformer and the autoencoder's code.",
+        "roughly where its evidence for the answer was (a coarse 7x7 grid), and what each stage's filters lit "
+        "up on; then the same drawing read by an LSTM, a Vision Transformer and the autoencoder's code.",
     )
     sketch = drawing_pad(
         elem_id="cnn-sketchpad",
@@ -52,21 +53,28 @@ def cnn_tab(store: ModelStore, answers: Answers) -> None:
         live=live_reader(store, answers, pad := PadChoices()),
         readout_id="cnn-prediction",
     )
-    with gr.Row():
-        seen = gr.Image(
-            label="What the model sees (28x28)",
-            elem_id="cnn-input28",
-            elem_classes="pixelated",
-            interactive=False,
-            height=230,
-        )
-        cam = gr.Image(label="Which strokes drove the answer", elem_id="cnn-cam", interactive=False, height=230)
-    features = gr.Image(
-        label="Feature maps: the first 8 filters of each stage (rows: stage 1 at 14x14, stage 2 and 3 at 7x7)",
-        elem_id="cnn-features",
-        elem_classes="pixelated",
-        interactive=False,
-        height=240,  # like the images above: room for the label above the picture, not over it
+    # Pictures without Gradio's label chip (it covered their top rows): a caption under each instead.
+    pictures = {"show_label": False, "interactive": False, "elem_classes": ["pixelated", "captioned"], "buttons": []}
+    with gr.Row(elem_classes="picture-row"):
+        with gr.Column(min_width=150):
+            seen = gr.Image(label="What the model sees (28x28)", elem_id="cnn-input28", height=210, **pictures)
+            gr.Markdown(
+                "**What the model sees:** your drawing cropped, scaled and centred to 28x28.", elem_classes="caption"
+            )
+        with gr.Column(min_width=150):
+            cam = gr.Image(label="Where its evidence was", elem_id="cnn-cam", height=210, **pictures)
+            gr.Markdown(
+                "**Where its evidence was** (class-activation map; greener = more evidence for its answer): the "
+                "last stage's 7x7 grid, one cell per 4x4 pixels, so it is coarse, and it can sit on the empty "
+                "paper inside a loop: the hole of a 0 or a 6 is evidence too.",
+                elem_classes="caption",
+            )
+    features = gr.Image(label="Feature maps", elem_id="cnn-features", height=200, **pictures)
+    gr.Markdown(
+        "**Feature maps:** what the first 8 filters of each stage lit up on (bright = strong). A stage is "
+        "two layers of 3x3 filters, then (in the first two stages) pooling, which halves the picture: row 1 "
+        "is stage 1's output at 14x14 pixels, rows 2 and 3 are stages 2 and 3 at 7x7.",
+        elem_classes="caption",
     )
     readers = every_reader_row()
     with gr.Accordion("Examples: sample digits, including ones this CNN gets wrong", open=False):

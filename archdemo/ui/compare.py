@@ -12,7 +12,7 @@ from archdemo.ui.data_efficiency import data_efficiency_view
 from archdemo.ui.errors import user_errors
 from archdemo.ui.guide import steps_for
 from archdemo.ui.layout import LIVE
-from archdemo.ui.sentences import word_highlights
+from archdemo.ui.sentences import sentence_buttons, word_highlights, word_scale
 from archdemo.weights.registry import TEXT_MODELS, get_spec
 from archdemo.weights.store import ModelStore
 
@@ -26,19 +26,17 @@ WHEN = """
 - **A stream that arrives one step at a time** and must be answered as it comes (live sensor data, typing),
   or small sequence data sets and small devices: an **RNN** (LSTM or GRU). Memory does not grow with length.
 - **Text or any sequence where distant parts interact, and enough data or a pretrained model**: a
-  **Transformer**. Trained from scratch on a few thousand sentences, as here, it has no edge over the LSTM;
+  **Transformer**. Trained from scratch on SST-2's 67,000 short phrases, as here, it has no edge over the LSTM;
   start it from a model pretrained on a great deal of text and fine-tune it (the third reader above) and it
   reads negation and turns of phrase the small models miss.
 """
 
 
-def reader(title: str, name: str, tokens_label: str) -> tuple[gr.Label, gr.HighlightedText]:
-    """One text model's column: its verdict, and its words highlighted."""
+def reader(title: str, name: str, tokens_label: str) -> tuple[gr.Label, gr.HTML]:
+    """One text model's column: its verdict, and its words highlighted on its scale, with the legend."""
     with gr.Column(min_width=260):
         label = gr.Label(label=title, num_top_classes=2, elem_id=f"compare-{name}")
-        tokens = gr.HighlightedText(
-            label=tokens_label, show_legend=False, combine_adjacent=False, elem_id=f"compare-{name}-tokens"
-        )
+        tokens = word_scale(tokens_label, f"compare-{name}-tokens")
     return label, tokens
 
 
@@ -50,10 +48,10 @@ def tokens_label(name: str) -> str:
     """What a reader's highlighted words mean, by how the reader reads (see ``tasks.sentences``)."""
     spec = get_spec(name)
     if hasattr(spec.model_cls, "read"):
-        return f"The {spec.short}: how much each word moved it"
+        return f"The {spec.short}: how far each word pushed the verdict"
     if hasattr(spec.model_cls, "filter_maxima"):
-        return f"The {spec.short}: the word windows that pushed it hardest"
-    return f"The {spec.short}: what the classifier attends to"
+        return f"The {spec.short}: how far each word's windows pushed the verdict"
+    return f"The {spec.short}: how much attention each word got (not a push either way)"
 
 
 def hard_sentence_rows(metrics: dict) -> list[list[str]]:
@@ -70,13 +68,18 @@ def hard_sentence_rows(metrics: dict) -> list[list[str]]:
 
 def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
     table_facts = facts.ModelTable(store)
-    gr.Markdown("### The same sentence, every reader")
+    gr.Markdown(
+        "### The same sentence, every reader\n"
+        "Two kinds of colour below, each with its legend: for the LSTM and the CNN, how far a word pushed the "
+        "verdict (red towards negative, blue towards positive); for the Transformers, how much attention a "
+        "word got (one colour: attention says where a reader looked, not which way it leaned).",
+        elem_classes="fine-print",
+    )
     text = gr.Textbox(label="A sentence for every text model", value="It's not bad, I'd say!", elem_id="compare-input")
-    with gr.Row():
-        columns = [reader(get_spec(name).title, name, tokens_label(name)) for name in READERS]
-    gr.Examples(
+    sentence_buttons(
+        "Sentences where word order matters",
         [
-            [s]
+            (s, s)
             for s in (
                 "It's not bad, I'd say!",
                 "I expected to hate it, but it won me over.",
@@ -84,27 +87,44 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
                 "Not the worst movie I've seen, but far from good.",
             )
         ],
-        inputs=[text],
-        label="Sentences where word order matters",
+        text,
+        "compare",
     )
+    with gr.Row():
+        columns = [reader(get_spec(name).title, name, tokens_label(name)) for name in READERS]
     gr.Markdown(
         "### Sentences with negation and contrast\n"
         "60 sentences written for this project (`archdemo/assets/negation_contrast.tsv`: 30 with negation such as "
         '"not bad at all", 30 where the verdict turns, such as "I expected to hate it, but..."), each scored '
         "by `python -m archdemo.evaluate`. How many each reader gets right:"
     )
-    hard = gr.Dataframe(headers=HARD_HEADERS, interactive=False, elem_id="compare-negation")
+    hard = gr.Dataframe(headers=HARD_HEADERS, interactive=False, elem_id="compare-negation", elem_classes="fit-table")
     gr.Markdown("### The models, measured")
-    table = gr.Dataframe(headers=facts.TABLE_HEADERS, interactive=False, wrap=True, elem_id="compare-table")
+    table = gr.Dataframe(
+        headers=facts.TABLE_HEADERS,
+        interactive=False,
+        wrap=True,
+        # Fixed widths, so the long quality cells wrap and all seven columns fit a laptop's width.
+        column_widths=["17%", "13%", "10%", "8%", "26%", "11%", "15%"],
+        max_height=1600,  # every model in view, not a second scroll bar inside the page
+        elem_id="compare-table",
+        elem_classes="fit-table",
+    )
     gr.Markdown(
-        "Quality: `python -m archdemo.evaluate` on the bundled weights. Latency: median of 20 requests through "
-        "the app's own code (preprocessing included) on the machine serving this page, measured once when the "
-        "tab is first opened, or again when you ask."
+        "Quality: `python -m archdemo.evaluate` on the bundled weights. For the sentence readers it is accuracy "
+        "on SST-2 dev, the 872 sentences (n = 872) held out from training to score on; for the digit readers, "
+        "the 10,000 MNIST test digits; for the autoencoder, PSNR (peak signal-to-noise ratio, in decibels: "
+        "higher means the rebuilt digit is closer to the clean one; every 10 dB is ten times less squared "
+        "error); for the writers, validation loss in nats per character (on Shakespeare they never trained on, "
+        "how surprised each was by the true next character, on average: -ln of the probability it gave it; "
+        "lower is better). Latency: median of 20 requests through the app's own code (preprocessing "
+        "included) on the machine serving this page, measured once when the tab is first opened, or again "
+        "when you ask."
     )
     with gr.Row():
         when = gr.Markdown(elem_id="compare-measured-at")
         again = gr.Button("Measure the latencies again", size="sm", scale=0, elem_id="compare-measure-again")
-    by_length = gr.Plot(label="SST-2 dev accuracy by sentence length", elem_id="compare-by-length")
+    by_length = gr.Plot(label="SST-2 dev accuracy by sentence length", show_label=False, elem_id="compare-by-length")
     gr.Markdown(
         "### Which to use when, measured\n"
         "Every architecture on every task, each cell a model trained here: its quality (accuracy on MNIST "
@@ -117,6 +137,7 @@ def compare_tab(store: ModelStore, tab: gr.Tab) -> None:
         wrap=True,
         column_widths=["13%", "29%", "29%", "29%"],  # fixed widths, so the long cells wrap instead of scrolling
         elem_id="compare-which",
+        elem_classes="fit-table",
     )
     gr.Markdown(WHEN)
     data_efficiency_view(tab)

@@ -15,13 +15,15 @@ from archdemo.ui.pictures import image_files
 from archdemo.weights.registry import DIGIT_MODELS, get_spec
 
 HOW = {  # what each reader's picture shows, by its family
-    "CNN": "Where its evidence for the answer was (the class-activation map): filters slid over every patch.",
+    "CNN": "Where its evidence for the answer was (the class-activation map, greener = more; coarse, 7x7): "
+    "filters slid over every patch.",
     "RNN": "It reads the digit one row of pixels at a time, top to bottom. Right: what it believed after "
-    "each row, one column per digit (darker = more sure). Watch where it changes its mind.",
+    "each row, one column per digit (greener = more sure). Watch where it changes its mind.",
     "Transformer": "It cuts the digit into 49 patches of 4x4 pixels and lets every patch look at every other. "
-    "Each small picture: where the class token looked, one row per layer, one column per head.",
-    "Autoencoder": "The autoencoder learned this 64-number code without ever seeing a label (red above zero, "
-    "blue below); one linear layer on it reads the digit. What it gets right, the code already knew.",
+    "Each small picture: where the class token (a summary slot added to the patches) looked, greener = more "
+    "attention; one row per layer, one column per head.",
+    "Autoencoder": "The autoencoder learned this 64-number code without ever seeing a label (orange above zero, "
+    "purple below); one linear layer on it reads the digit. What it gets right, the code already knew.",
 }
 
 
@@ -45,8 +47,10 @@ def every_reader_row() -> list[gr.components.Component]:
                         label=f"Inside the {spec.short}",
                         show_label=False,
                         interactive=False,
+                        buttons=[],  # no toolbar over the picture's corner
                         height=220,
                         elem_id=f"digit-{name}-inside",
+                        elem_classes="captioned",
                     )
                 )
                 gr.Markdown(f"**Inside the {spec.short}.** {HOW[spec.family]}", elem_classes="reader-how")

@@ -21,14 +21,14 @@ def verdict(p: float, n: int) -> str:
     if p >= 100.0:
         return f"Rebuilt worse than every one of the {n:,} MNIST test digits: <b>probably not a digit</b>."
     if p <= 0.0:
-        return f"Rebuilt better than every one of the {n:,} MNIST test digits: <b>looks like a digit</b>."
+        return f"Rebuilt better than every one of the {n:,} MNIST test digits: <b>nothing unusual</b> to it."
     # Rounded down, so that 99.97 reads 99.9% (not 100.0%, which only the worst-rebuilt input earns).
     share = f"{math.floor(p * 10) / 10:.1f}%" if p >= DOUBTFUL_AT else f"{math.floor(p)}%"
     if p >= UNUSUAL_AT:
         return f"Rebuilt worse than {share} of MNIST test digits: <b>probably not a digit</b>."
     if p >= DOUBTFUL_AT:
         return f"Rebuilt worse than {share} of MNIST test digits: <b>an unusual digit, or not a digit</b>."
-    return f"Rebuilt worse than {share} of MNIST test digits: <b>looks like a digit</b> to this autoencoder."
+    return f"Rebuilt worse than only {share} of MNIST test digits: <b>nothing unusual</b> to this autoencoder."
 
 
 def meter_html(r: AnomalyReading) -> str:
@@ -36,7 +36,13 @@ def meter_html(r: AnomalyReading) -> str:
     cal = load_calibration()
     p = min(max(r.percentile, 0.0), 100.0)
     colour = next(c for at, c in COLOURS if p >= at)
-    measured = f" (ROC AUC {cal.roc_auc:.2f} against letters, scribbles, shapes and noise)" if cal.roc_auc else ""
+    measured = (
+        f". Measured against letters, scribbles, shapes and noise, its ROC AUC is {cal.roc_auc:.2f} (the chance "
+        "that a random non-digit scores worse than a random digit: 1.0 would tell them apart every time, 0.5 "
+        "is guessing)"
+        if cal.roc_auc
+        else ""
+    )
     own = (
         ""
         if r.calibrated
@@ -48,12 +54,12 @@ def meter_html(r: AnomalyReading) -> str:
         '<div style="font-weight:600;margin-bottom:0.3em">Is this a digit?</div>'
         f'<div role="meter" aria-label="Rebuild error percentile" aria-valuemin="0" aria-valuemax="100" '
         f'aria-valuenow="{p:.1f}" style="position:relative;height:14px;border-radius:7px;'
-        'background:var(--neutral-200, #e5e5e5);overflow:hidden">'
+        'background:rgba(128,128,128,0.25);overflow:hidden">'
         f'<div style="width:{p:.2f}%;height:100%;background:{colour}"></div>'
         f'<div title="unusual from here" style="position:absolute;top:0;bottom:0;left:{UNUSUAL_AT}%;'
         'width:2px;background:var(--body-text-color, #222)"></div></div>'
         f'<div style="margin-top:0.4em">{verdict(p, cal.n)}</div>'
         '<div style="font-size:0.85em;opacity:0.8;margin-top:0.2em">The score is how badly the autoencoder '
         "rebuilds the clean digit. It rebuilds most clean strokes well, letters and circles included, so a low "
-        f"reading means digit-like strokes, not certainly a digit{measured}.{own}</div></div>"
+        f"reading means digit-like strokes, not that it is a digit{measured}.{own}</div></div>"
     )

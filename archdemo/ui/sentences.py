@@ -7,14 +7,17 @@ titles, its tokenizer) comes from the registry and the store.
 from __future__ import annotations
 
 import functools
+import html
+import json
 from collections.abc import Callable
 
 import gradio as gr
 
 from archdemo.inputs.words import MAX_TEXT_CHARS
 from archdemo.plots import sentences as plots
+from archdemo.plots.figure import AMOUNT, TOWARD_NEGATIVE, TOWARD_POSITIVE
 from archdemo.tasks.sentences import SentimentReading, read_sentence
-from archdemo.ui.layout import LIVE
+from archdemo.ui.layout import CLICK, LIVE
 from archdemo.weights.registry import get_spec
 from archdemo.weights.store import ModelStore
 
@@ -40,13 +43,65 @@ def example_label(store: ModelStore, readers: list[str], sentence: str, truth: s
     if len(readers) == 1:
         return f"{sentence} ({why}{wrong_note(store, readers[0], sentence, truth)})"
     wrong = [f"the {get_spec(n).short}" for n in readers if wrong_note(store, n, sentence, truth)]
-    return f"{sentence} ({why}" + (f"; {' and '.join(wrong)} gets it wrong" if wrong else "") + ")"
+    verb = "gets" if len(wrong) == 1 else "get"
+    return f"{sentence} ({why}" + (f"; {' and '.join(wrong)} {verb} it wrong" if wrong else "") + ")"
 
 
-def word_highlights(r: SentimentReading) -> list[tuple[str, float]]:
-    """The visitor's words, coloured by how far each moved the LSTM, or by the classifier's attention."""
+def _rgba(colour: str, alpha: float) -> str:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha:.2f})"
+
+
+# The two scales the highlighted words use, each with its legend: one meaning per scale on every tab.
+INFLUENCE_LEGEND = ("towards negative", "no push", "towards positive")
+ATTENTION_LEGEND = ("none", "the most in this sentence")
+
+
+def word_scale_html(tokens: list[str], scores: list[float], kind: str) -> str:
+    """The words, each on a background that encodes its score, above the legend of that scale.
+
+    ``kind`` "influence": scores in [-1, 1] on the diverging scale around zero (red down, blue up);
+    "attention": scores in [0, 1] on the one-colour scale from zero. Opacity carries the size, so zero is
+    the page's own background in light and dark themes alike. WordPiece pieces ("##og") are joined to
+    the piece before them, as the word was typed.
+    """
+    words = []
+    for token, score in zip(tokens, scores, strict=True):
+        if kind == "attention":
+            background = _rgba(AMOUNT, 0.65 * max(0.0, score))
+        else:
+            background = _rgba(TOWARD_POSITIVE if score >= 0 else TOWARD_NEGATIVE, 0.65 * min(1.0, abs(score)))
+        piece = bool(words) and token.startswith("##")
+        shown = html.escape(token[2:] if piece else token)
+        kind_class = "w piece" if piece else "w"
+        span = f'<span class="{kind_class}" style="background:{background}" title="{score:+.2f}">{shown}</span>'
+        words.append(span if piece or not words else " " + span)  # a space: where a line may wrap
+    if kind == "attention":
+        low, high = ATTENTION_LEGEND
+        ramp = f"transparent, {_rgba(AMOUNT, 0.65)}"
+    else:
+        low, _, high = INFLUENCE_LEGEND
+        ramp = f"{_rgba(TOWARD_NEGATIVE, 0.65)}, transparent, {_rgba(TOWARD_POSITIVE, 0.65)}"
+    legend = f'<span>{low}</span><span class="ramp" style="background:linear-gradient(90deg, {ramp})"></span>'
+    return (
+        f'<div class="word-scale" data-scale="{kind}"><div class="words">{"".join(words)}</div>'
+        f'<div class="scale-legend" aria-label="colour legend">{legend}<span>{high}</span></div></div>'
+    )
+
+
+def word_highlights(r: SentimentReading) -> str:
+    """The visitor's words, coloured by how far each moved the verdict (the LSTM, the word CNN: diverging
+    scale) or by how much the classifier's summary attends to them (Transformers: one-colour scale)."""
+    kind = "influence" if r.influence is not None else "attention"
     scores = r.influence if r.influence is not None else r.pooled_attention
-    return plots.highlight_spans(r.tokens[r.words], scores[r.words])
+    spans = plots.highlight_spans(r.tokens[r.words], scores[r.words])
+    return word_scale_html([t for t, _ in spans], [v for _, v in spans], kind)
+
+
+def word_scale(label: str, elem_id: str) -> gr.HTML:
+    """Where the highlighted words go: a title, and the words with their legend (``word_highlights``)."""
+    gr.Markdown(f"**{label}**", elem_classes="word-scale-title")
+    return gr.HTML(elem_id=elem_id, js_on_load=None, min_height=60)
 
 
 def sentence_input(
@@ -64,15 +119,28 @@ def sentence_input(
                 elem_id=f"{tab}-input",
             )
             button = gr.Button("Read it", variant="primary", elem_id=f"{tab}-submit")
-            gr.Examples(
-                [[s] for s, _, _ in EXAMPLES],
-                inputs=[text],
-                example_labels=[example_label(store, readers, s, truth, why) for s, truth, why in EXAMPLES],
-            )
+            example_buttons(store, tab, readers, text)
         with gr.Column(scale=2, min_width=260):
             prediction = gr.Label(label="Sentiment", num_top_classes=2, elem_id=f"{tab}-prediction")
             notes = gr.Markdown(elem_id=f"{tab}-notes")
     return text, button, prediction, notes
+
+
+def example_buttons(store: ModelStore, tab: str, readers: list[str], text: gr.Textbox) -> None:
+    """EXAMPLES as buttons, each saying why it is interesting and which of the tab's readers get it wrong."""
+    labels = [example_label(store, readers, sentence, truth, why) for sentence, truth, why in EXAMPLES]
+    sentence_buttons("Examples", [(label, s) for label, (s, _, _) in zip(labels, EXAMPLES, strict=True)], text, tab)
+
+
+def sentence_buttons(title: str, examples: list[tuple[str, str]], text: gr.Textbox, tab: str) -> None:
+    """(label, sentence) examples as buttons that show their whole label (gr.Examples cuts every label at
+    60 characters, which cut off the very note that makes an example worth trying). A click fills the box
+    in the browser; the box's change event then reads it, as typing does."""
+    gr.Markdown(title, elem_classes="examples-title")
+    with gr.Row(elem_classes="example-buttons", elem_id=f"{tab}-examples"):
+        for label, sentence in examples:
+            button = gr.Button(label, size="sm", variant="secondary", min_width=0)
+            button.click(None, None, text, js=f"() => {json.dumps(sentence)}", api_visibility="private")
 
 
 def notices_markdown(r: SentimentReading) -> str:
@@ -82,7 +150,7 @@ def notices_markdown(r: SentimentReading) -> str:
 def wire_reading(read: Callable, text: gr.Textbox, button: gr.Button, inputs: list, outputs: list, live: list) -> None:
     """``read(sentence, *controls, live=...)`` on a click or Enter, and live on typing and on ``live`` events."""
     for trigger in (button.click, text.submit):
-        trigger(read, inputs, outputs, api_visibility="private")
+        trigger(read, inputs, outputs, **CLICK)
     gr.on([text.change, *live], functools.partial(read, live=True), inputs, outputs, **LIVE)
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import math
+from pathlib import Path
 
 import gradio as gr
+from safetensors import safe_open
 
 import archdemo.models.bert
 import archdemo.models.transformer
@@ -14,7 +17,14 @@ from archdemo.ui.errors import user_errors
 from archdemo.ui.guide import steps_for
 from archdemo.ui.layout import about, source_code
 from archdemo.ui.own_model import own_model_picker
-from archdemo.ui.sentences import live_blank, notices_markdown, sentence_input, wire_reading, word_highlights
+from archdemo.ui.sentences import (
+    live_blank,
+    notices_markdown,
+    sentence_input,
+    wire_reading,
+    word_highlights,
+    word_scale,
+)
 from archdemo.weights.registry import get_spec
 from archdemo.weights.store import ModelStore
 
@@ -25,27 +35,49 @@ ABOUT = (
     "Transformer",
     "A Transformer reads all the words at once. In each layer every word builds its new meaning as a "
     "weighted mix of all the words, with weights (attention) it computes from the words themselves. "
-    "Word order only enters through position signals added to the words (here, sine waves plus a "
-    "penalty for attending far away).",
+    "Attention alone ignores word order, so position signals are added: the pretrained reader learned "
+    "one vector per position during its pretraining; the from-scratch reader adds fixed sine waves and "
+    "a penalty for attending to words far away.",
     "capturing relations between words however far apart, and training fast on GPUs because all "
-    "positions are computed in parallel; with lots of data (or pretraining) it beats every other family.",
-    "small data: with no built-in sense of order it has to learn grammar from examples, and on a few "
-    "thousand sentences (as here) it is no better than the RNN. Attention costs grow with the square "
-    "of the length.",
+    "positions are computed in parallel; pretrained on a great deal of text, Transformers are today's "
+    "strongest readers on most language tasks.",
+    "small data: with no built-in sense of order it has to learn grammar from examples, and trained "
+    "from scratch on SST-2's 67,000 short phrases (as here) it is no better than the LSTM. Attention "
+    "costs grow with the square of the length.",
     "the attention map: row = the word that is looking, column = the word it looks at. Pick a layer "
-    "and a head: some heads look at neighbours, others at sentiment words. Words are highlighted by "
-    "how much the classifier's summary attends to them.",
+    "and a head (one of the attention computations that run side by side in a layer): some heads look at "
+    "neighbours, others at sentiment words. [CLS] and [SEP] are marker tokens added at the start and the "
+    "end; a word the pretrained reader's vocabulary does not hold whole is split into pieces, each later "
+    "piece written with ## in front (drag + ##s). Words are highlighted by how much the classifier's "
+    "summary attends to them: one colour, from none to the most in the sentence.",
 )
 PRETRAINING = """
-**What pretraining changes.** The from-scratch reader has only ever seen 67,000 short movie-review
+**What pretraining changes.** The from-scratch reader has only ever seen SST-2's 67,000 short movie-review
 phrases: everything it knows about English, word order and negation had to come from them. The pretrained
 reader's encoder first spent a very long training run on a billion pairs of sentences from the web,
-learning to tell which sentences mean the same thing; only its last step, a few hundred thousand numbers
-(small low-rank updates beside its weight matrices, and a classifier), was learned here on SST-2. So
-when it meets "not bad", it already knows what "not" does to the word after it. Compare the two on the
-examples below, and look at how differently their attention is spread (6 layers x 12 heads here against
-2 x 4). The Compare tab measures the difference on sentences with negation and contrast.
+learning to tell which sentences mean the same thing; only its last step was learned here on SST-2:
+{trained} numbers, low-rank updates (LoRA: beside each big weight matrix, a small correction made of two
+thin matrices, so few numbers need training) and a classifier. That is why its weights file here is
+{size} although the model has {params} parameters: the file holds only what was learned here, and the
+90.9 MB base is fetched from the Hugging Face Hub (or its local copy). So when it meets "not bad", it
+already knows what "not" does to the word after it. Compare the two on the examples, and look at how
+differently their attention is spread (6 layers x 12 heads here against 2 x 4). The Compare tab measures
+the difference on sentences with negation and contrast.
 """
+
+
+def pretraining_text(store: ModelStore) -> str:
+    """PRETRAINING with the pretrained reader's numbers read from its weights file and the model itself."""
+    name = READERS[0]
+    params = sum(p.numel() for p in store.get(name).parameters())
+    source = store.source(name)
+    path = Path(source.location, "model.safetensors") if source.kind == "dir" else None
+    if path is None or not path.exists():  # a Hub repo: its file is not on this disk to measure
+        return PRETRAINING.format(trained="a few hundred thousand", size="small", params=f"{params / 1e6:.1f} M")
+    with safe_open(str(path), "pt") as f:
+        trained = sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())  # noqa: SIM118 - not a dict
+    size = f"{path.stat().st_size / 1e6:.2f} MB"
+    return PRETRAINING.format(trained=f"{trained:,}", size=size, params=f"{params / 1e6:.1f} M")
 
 
 def reader_choice(store: ModelStore, name: str) -> tuple[str, str]:
@@ -74,18 +106,25 @@ def transformer_menus(config) -> tuple[dict, dict]:
 
 def transformer_tab(store: ModelStore) -> None:
     about(*ABOUT)
-    gr.Markdown(PRETRAINING)
+    text, button, prediction, notes = sentence_input(store, TAB, READERS)
     choices = [reader_choice(store, n) for n in READERS]
     reader = gr.Radio(choices, value=READERS[0], label="Which Transformer reads", elem_id="transformer-reader")
-    text, button, prediction, notes = sentence_input(store, TAB, READERS)
-    tokens = gr.HighlightedText(
-        label="What the classifier attends to", elem_id="transformer-tokens", show_legend=True, combine_adjacent=False
-    )
+    with gr.Accordion("What pretraining changes", open=False):
+        gr.Markdown(pretraining_text(store))
+    tokens = word_scale("What the classifier attends to", "transformer-tokens")
     layers, heads = transformer_menus(store.get(READERS[0]).config)
     with gr.Row():
         layer = gr.Dropdown(**layers, label="Layer", elem_id="transformer-layer")
         head = gr.Dropdown(**heads, label="Head", elem_id="transformer-head")
-    attention = gr.Plot(label="Attention", elem_id="transformer-attention")
+    # The map keeps its own size and scrolls in its box: a long text's map grows so that every token keeps
+    # a readable label (a class set once: changing it with each reading cost every update a re-render).
+    attention = gr.Plot(label="Attention", show_label=False, elem_id="transformer-attention", elem_classes="wide-plot")
+    gr.Markdown(
+        "[CLS] and [SEP] are marker tokens each reader adds at the start and the end (the from-scratch "
+        "reader's classifier reads the [CLS] row); ## marks the later pieces of a word the pretrained "
+        "reader's vocabulary splits (drag + ##s). Colour: attention weight, from none to the most in the map.",
+        elem_classes="caption",
+    )
     own_choice, model_events = own_model_picker(store, OWN, replaces=f"the {get_spec(OWN).short}")
     source_code(archdemo.models.bert, archdemo.models.transformer)
 

@@ -75,7 +75,7 @@ def insides(writings: dict | None, position: float | None, head: str | None):
     n = min(len(w.text) for w in writings.values())
     i = int(min(max(1, position or n), n)) - 1
     rnn, gpt = writings["char_rnn"], writings["char_gpt"]
-    panels = {WRITERS[k]: (w.candidates(i), w.text[i]) for k, w in writings.items()}
+    panels = {WRITERS[k]: (w.candidates(i), w.text[i], w.text[:i]) for k, w in writings.items()}
     head_i = None if not head or str(head).startswith("all") else int(head) - 1
     return (
         plots.candidates_figure(panels, i),
