@@ -108,21 +108,27 @@ def build(
             with gr.Tab("CNN", id="cnn") as tab["cnn"]:
                 lesson.panel("cnn")
                 cnn_tab(store, answers)
+                lesson.foot("cnn")
             with gr.Tab("Autoencoder", id="autoencoder") as tab["autoencoder"]:
                 lesson.panel("autoencoder")
                 autoencoder_tab(store, demo)
+                lesson.foot("autoencoder")
             with gr.Tab("RNN", id="rnn") as tab["rnn"]:
                 lesson.panel("rnn")
                 rnn_tab(store)
+                lesson.foot("rnn")
             with gr.Tab("Transformer", id="transformer") as tab["transformer"]:
                 lesson.panel("transformer")
                 transformer_tab(store)
+                lesson.foot("transformer")
             with gr.Tab("Write", id="write") as tab["write"]:
                 lesson.panel("write")
                 write_tab(store, writing)
+                lesson.foot("write")
             with gr.Tab("Compare", id="compare") as tab["compare"]:
                 lesson.panel("compare")
                 compare_tab(store, tab["compare"])
+                lesson.foot("compare")
         lesson.wire(tabs, tab)
         vocab = list(store.get("char_rnn").config.vocab)
         wire_links(demo, lesson, note, lambda prompt: check_prompt(prompt, vocab))

@@ -92,7 +92,7 @@ class Course:
         self.pictures: dict[str, gr.HTML] = {}
 
     def panel(self, tab: str) -> None:
-        """The top of a tab: its guided steps (folded until used), a link to share, its architecture."""
+        """The top of a tab: its guided steps, folded until used."""
         steps = steps_on(tab)
         with gr.Accordion(
             f"Guided lesson: {len(steps)} steps, one click each", open=False, elem_id=f"{tab}-lesson"
@@ -102,14 +102,19 @@ class Course:
                 for i, s in enumerate(steps, 1):
                     self.buttons[s.id] = gr.Button(f"{i}. {s.title}", size="sm", elem_id=f"step-{s.id}", min_width=120)
             self.cards[tab] = gr.HTML(elem_id=f"{tab}-lesson-card")
+
+    def foot(self, tab: str) -> None:
+        """The foot of a tab: a link to share and its architecture, folded. Below the tab's input and insides,
+        so that on a phone the input still starts on the first screen."""
         copy_link_row(tab)
-        if tab != "compare":
-            with gr.Accordion(
-                "The architecture: its blocks, and the shape of your input after each one",
-                open=False,
-                elem_id=f"{tab}-architecture",
-            ):
-                self.pictures[tab] = gr.HTML(self.architecture(tab), elem_id=f"{tab}-architecture-picture")
+        if tab == "compare":
+            return
+        with gr.Accordion(
+            "The architecture: its blocks, and the shape of your input after each one",
+            open=False,
+            elem_id=f"{tab}-architecture",
+        ):
+            self.pictures[tab] = gr.HTML(self.architecture(tab), elem_id=f"{tab}-architecture-picture")
 
     # ------------------------------------------------------------ the architecture pictures
 

@@ -106,7 +106,9 @@ def wire_links(demo: gr.Blocks, course: Course, note: gr.Markdown, check_prompt:
     def opened(request: gr.Request = None):  # None: called without a page (the ZeroGPU stand-in's driver)
         params = dict(request.query_params) if request is not None else {}
         if not any(k in params for k in KNOWN):
-            return {}  # the usual visit: nothing to do
+            # The usual visit: nothing to do. Not an empty dict: Gradio reads {} as one output's value and
+            # fails the event ("didn't return enough output values"), a red badge on the pad at every load.
+            return {note: gr.skip()}
         link = parse(params, check_prompt)
         out: dict = {note: note_markdown(link.notes)} if link.notes else {}
         if link.step is not None:
@@ -121,7 +123,26 @@ def wire_links(demo: gr.Blocks, course: Course, note: gr.Markdown, check_prompt:
             out[tabs] = gr.update(selected=link.tab)
         return out
 
-    event = demo.load(opened, None, [note, pending, tabs, *course.outputs()], api_visibility="private")
+    # The drawing pads are left out of this event's outputs: an output a handler skips still reaches the
+    # browser as an empty update, and a pad that mounts later (in a tab not yet opened) then loses the
+    # title and size its template needs and draws an error instead of a canvas. A step's digit reaches
+    # its pad below, through an event that always sends the pad a value (its own, unless a step says).
+    pads = [c["pad"] for c in course.inputs.values() if "pad" in c]
+    outputs = [o for o in course.outputs() if all(o is not pad for pad in pads)]
+
+    def opened_without_pads(request: gr.Request = None):
+        out = opened(request)
+        return {k: v for k, v in out.items() if all(k is not pad for pad in pads)} or {note: gr.skip()}
+
+    event = demo.load(opened_without_pads, None, [note, pending, tabs, *outputs], api_visibility="private")
+    for pad in pads:
+
+        def digit(sid: str | None, current: str | None, pad=pad):
+            step = BY_ID.get(sid or "")
+            wanted = course.updates(step).get(pad) if step is not None else None
+            return current if wanted is None else wanted
+
+        event = event.then(digit, [pending, pad], pad, api_visibility="private")
     write = course.inputs["write"].get("read")
     c = course.inputs["transformer"]
     if "layer" in c:
