@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from archdemo.plots.figure import LABEL, PALETTE, TICK, TITLE, new_figure
+from archdemo.plots.figure import LABEL, PALETTE, TICK, TITLE, new_figure, themed
 
 # One colour and marker per architecture family, the same in both plots, so "the CNN" is one colour on the
 # page; a second reader of the same family in one plot (the pretrained Transformer) is dashed.
@@ -59,4 +59,4 @@ def data_efficiency_figure(
     ax.set_title(title, fontsize=TITLE)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return fig
+    return themed(fig)  # transparent, grey ink: reads on the light and the dark page

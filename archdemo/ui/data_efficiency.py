@@ -43,7 +43,9 @@ def pictures() -> tuple[str | None, ...]:
         families = {get_spec(name).short: get_spec(name).family for name in curves[task]}
         fig = data_efficiency_figure(title, lines, families, chance, unit)
         fig.canvas.draw()
-        out.append(image_file(np.asarray(fig.canvas.buffer_rgba())[..., :3], f"data-efficiency-{task}"))
+        out.append(
+            image_file(np.asarray(fig.canvas.buffer_rgba()), f"data-efficiency-{task}")
+        )  # alpha kept: the theme shows through
     return tuple(out)
 
 
