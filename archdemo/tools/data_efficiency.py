@@ -31,7 +31,9 @@ from archdemo.device import describe, pick_device
 from archdemo.paths import DATA_EFFICIENCY_PATH
 from archdemo.training.cli import recipe
 from archdemo.training.data import SST2_LABELS, load_mnist, load_sst2
+from archdemo.training.digit_readers import accuracy as digit_accuracy
 from archdemo.training.loop import Run
+from archdemo.training.text import pad_batch
 from archdemo.weights.cards import data_efficiency, data_efficiency_accuracies
 from archdemo.weights.registry import get_spec
 
@@ -73,20 +75,13 @@ def score(task: str, name: str, model: torch.nn.Module, data_dir: str | None, de
     """Accuracy on the full test (digits) or dev (sentences) set, fed as the app feeds its models."""
     model.eval()
     if task == "digits":
-        images, labels = load_mnist("test", data_dir)
-        x = torch.from_numpy(images).float().div(255).unsqueeze(1)  # (N, 1, 28, 28) in [0, 1]
-        pred = torch.cat([model(x[i : i + 1000].to(device)).argmax(1).cpu() for i in range(0, len(x), 1000)])
-        return float((pred.numpy() == labels).mean())
+        return digit_accuracy(model, *load_mnist("test", data_dir), device)
     texts, labels = load_sst2("dev", data_dir)
     tok = get_spec(name).make_tokenizer(model.config)
     columns = [list(model.config.labels).index(label) for label in SST2_LABELS]  # SST-2's order
     preds = []
     for i in range(0, len(texts), 128):
-        rows = [tok.encode(t).ids for t in texts[i : i + 128]]
-        lengths = torch.tensor([len(r) for r in rows])
-        ids = torch.full((len(rows), int(lengths.max())), model.config.pad_id, dtype=torch.long)
-        for j, r in enumerate(rows):
-            ids[j, : len(r)] = torch.tensor(r)
+        ids, lengths = pad_batch([tok.encode(t).ids for t in texts[i : i + 128]], model.config.pad_id)
         logits = model(ids.to(device), lengths.to(device)).float().cpu()  # (B, 2)
         preds.append(logits[:, columns].argmax(1))
     return float((torch.cat(preds).numpy() == labels).mean())
