@@ -203,3 +203,15 @@ def test_balanced_subset_and_step_budget():
     assert len(balanced_subset(labels, None, 0)) == len(labels)
     assert epochs_for(10, 60_000, 60_000, 128) == 10
     assert epochs_for(10, 60_000, 600, 128) == 938  # 4,690 steps either way (5 batches per pass)
+
+
+def test_length_groups_batch_every_phrase_once_by_similar_length():
+    from archdemo.training.text import length_group_count, length_groups
+
+    rows = [[0] * int(k) for k in np.random.default_rng(0).integers(1, 60, 7_000)]
+    groups = length_groups(np.random.default_rng(3), rows, 64)
+    assert len(groups) == length_group_count(len(rows), 64)  # the schedule's steps per epoch
+    assert sorted(int(j) for g in groups for j in g) == list(range(len(rows)))  # each phrase once
+    assert all(len(g) <= 64 for g in groups)
+    spread = np.mean([max(len(rows[j]) for j in g) - min(len(rows[j]) for j in g) for g in groups])
+    assert spread < 10  # sorted within chunks: a batch's phrases have similar lengths (random: ~55)

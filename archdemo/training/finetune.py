@@ -22,7 +22,7 @@ from archdemo.models.bert import PretrainedSentimentTransformer, PretrainedSenti
 from archdemo.training.data import load_sst2
 from archdemo.training.loop import Run, TrainConfig, fit, seed_everything
 from archdemo.training.subsets import balanced_subset, epochs_for, scored_epoch
-from archdemo.training.text import pad_batch
+from archdemo.training.text import length_group_count, length_groups, pad_batch
 from archdemo.weights.base import load_base_weights, load_tokenizer
 
 _JOIN = [
@@ -93,11 +93,7 @@ def train_pretrained(
         rng = np.random.default_rng(seed * 1000 + epoch)
         form = rng.integers(0, 2, len(texts))  # per phrase: SST-2's form or the typed form, this epoch
         rows = [forms[f][i] for i, f in enumerate(form)]
-        order = rng.permutation(len(rows))
-        # Batches of similar length (sorted within shuffled chunks) waste little time on padding.
-        chunks = [sorted(order[i : i + bs * 50], key=lambda j: len(rows[j])) for i in range(0, len(order), bs * 50)]
-        groups = [ch[i : i + bs] for ch in chunks for i in range(0, len(ch), bs)]
-        for g in (groups[k] for k in rng.permutation(len(groups))):
+        for g in length_groups(rng, rows, bs):
             ids, lengths = pad_batch([rows[j] for j in g], c.pad_id)
             yield ids.to(device), lengths.to(device), y_all[g].to(device)
 
@@ -113,7 +109,7 @@ def train_pretrained(
         raw, typed = accuracy(m, dev_rows, dev_labels, device), accuracy(m, dev_typed, dev_labels, device)
         return f"dev accuracy {raw:.4f} (SST-2 form), {typed:.4f} (typed form)"
 
-    steps = sum(math.ceil(len(range(i, min(i + bs * 50, len(texts)))) / bs) for i in range(0, len(texts), bs * 50))
+    steps = length_group_count(len(texts), bs)
     if max_steps:
         epochs, steps = (math.ceil(max_steps / steps) if steps < max_steps else 1), min(steps, max_steps)
     else:  # the bundled run: 2 epochs; a subset gets as many optimiser steps as ``epochs`` over all phrases

@@ -78,6 +78,25 @@ def pad_batch(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.T
     return ids, lengths
 
 
+CHUNK = 50  # batches per chunk sorted by length: similar lengths batch together, the order stays shuffled
+
+
+def length_groups(rng: np.random.Generator, rows: list[list[int]], bs: int) -> list[np.ndarray]:
+    """One epoch's batches, as index arrays into ``rows``: rows shuffled, sorted by length within chunks of
+    CHUNK batches (so a batch wastes little time on padding), cut into batches, the batches shuffled."""
+    order = rng.permutation(len(rows))
+    step = bs * CHUNK
+    chunks = [sorted(order[i : i + step], key=lambda j: len(rows[j])) for i in range(0, len(order), step)]
+    groups = [ch[i : i + bs] for ch in chunks for i in range(0, len(ch), bs)]
+    return [groups[k] for k in rng.permutation(len(groups))]
+
+
+def length_group_count(n: int, bs: int) -> int:
+    """How many batches ``length_groups`` makes of ``n`` rows (a short batch ends each chunk)."""
+    step = bs * CHUNK
+    return sum(math.ceil((min(i + step, n) - i) / bs) for i in range(0, n, step))
+
+
 class MaskedWordHead(nn.Module):
     """Pretraining wrapper: the encoder's state at each masked position must name the hidden word."""
 
@@ -174,13 +193,8 @@ def train_text(
     if length_weighted is None:
         length_weighted = 25.0 if name == "transformer" else 0.0
 
-    # Batches of similar length (sorted within shuffled chunks) waste little time on padding.
     def batches(epoch: int):
-        rng = np.random.default_rng(seed * 1000 + epoch)
-        order = rng.permutation(len(rows))
-        chunks = [sorted(order[i : i + bs * 50], key=lambda j: len(rows[j])) for i in range(0, len(order), bs * 50)]
-        groups = [c[i : i + bs] for c in chunks for i in range(0, len(c), bs)]
-        for g in (groups[k] for k in rng.permutation(len(groups))):
+        for g in length_groups(np.random.default_rng(seed * 1000 + epoch), rows, bs):
             ids, lengths = pad_batch([rows[j] for j in g], config.pad_id)
             if word_dropout:
                 # Hide a random tenth of the words (as [UNK]) so no single word can be memorised.
@@ -201,7 +215,7 @@ def train_text(
             pred = m(ids.to(device), lengths.to(device)).argmax(1).cpu().numpy()
         return f"dev accuracy {(pred == dev_labels).mean():.4f}"
 
-    steps = sum(math.ceil(len(range(i, min(i + bs * 50, len(rows)))) / bs) for i in range(0, len(rows), bs * 50))
+    steps = length_group_count(len(rows), bs)
     scale = {"embedding": embedding_lr_scale} if embedding_lr_scale != 1.0 else None
     return fit(model, batches, steps, loss_fn, cfg, name, report, lr_scale=scale)
 

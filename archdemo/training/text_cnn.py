@@ -11,7 +11,6 @@ steps as the full set gets (``training.subsets``).
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -22,7 +21,7 @@ from archdemo.models.text_cnn import TextCNN, TextCNNConfig
 from archdemo.training.data import load_sst2
 from archdemo.training.loop import Run, TrainConfig, fit, seed_everything
 from archdemo.training.subsets import balanced_subset, epochs_for, scored_epoch
-from archdemo.training.text import build_vocab, load_glove, pad_batch, phrase_loss
+from archdemo.training.text import build_vocab, length_group_count, length_groups, load_glove, pad_batch, phrase_loss
 from archdemo.weights.registry import word_tokenizer
 
 BUDGET_RULE = (
@@ -76,13 +75,8 @@ def train_text_cnn(
     bs = 64
     gen = torch.Generator().manual_seed(seed)
 
-    # Batches of similar length (sorted within shuffled chunks) waste little time on padding.
     def batches(epoch: int):
-        rng = np.random.default_rng(seed * 1000 + epoch)
-        order = rng.permutation(len(rows))
-        chunks = [sorted(order[i : i + bs * 50], key=lambda j: len(rows[j])) for i in range(0, len(order), bs * 50)]
-        groups = [c[i : i + bs] for c in chunks for i in range(0, len(c), bs)]
-        for g in (groups[k] for k in rng.permutation(len(groups))):
+        for g in length_groups(np.random.default_rng(seed * 1000 + epoch), rows, bs):
             ids, lengths = pad_batch([rows[j] for j in g], config.pad_id)
             if word_dropout:
                 drop = (torch.rand(ids.shape, generator=gen) < word_dropout) & (ids > config.unk_id)
@@ -97,7 +91,7 @@ def train_text_cnn(
             return ""
         return f"dev accuracy {dev_accuracy(m, dev_rows, dev_labels, device):.4f}"
 
-    steps = sum(math.ceil(len(range(i, min(i + bs * 50, len(rows)))) / bs) for i in range(0, len(rows), bs * 50))
+    steps = length_group_count(len(rows), bs)
     epochs = epochs_for(epochs, len(labels), len(keep), bs)
     cfg = TrainConfig(epochs=epochs, lr=lr, weight_decay=1e-4, seed=seed, ema_decay=ema_decay)
     start = time.perf_counter()
