@@ -105,30 +105,19 @@ def build(
         # Every tab one tap away on a phone: the tab bar wraps instead of hiding tabs behind a "..." menu.
         with course(store) as lesson, gr.Tabs(overflow_behavior="wrap") as tabs:
             tab = {}
-            with gr.Tab("CNN", id="cnn") as tab["cnn"]:
-                lesson.panel("cnn")
-                cnn_tab(store, answers)
-                lesson.foot("cnn")
-            with gr.Tab("Autoencoder", id="autoencoder") as tab["autoencoder"]:
-                lesson.panel("autoencoder")
-                autoencoder_tab(store, demo)
-                lesson.foot("autoencoder")
-            with gr.Tab("RNN", id="rnn") as tab["rnn"]:
-                lesson.panel("rnn")
-                rnn_tab(store)
-                lesson.foot("rnn")
-            with gr.Tab("Transformer", id="transformer") as tab["transformer"]:
-                lesson.panel("transformer")
-                transformer_tab(store)
-                lesson.foot("transformer")
-            with gr.Tab("Write", id="write") as tab["write"]:
-                lesson.panel("write")
-                write_tab(store, writing)
-                lesson.foot("write")
-            with gr.Tab("Compare", id="compare") as tab["compare"]:
-                lesson.panel("compare")
-                compare_tab(store, tab["compare"])
-                lesson.foot("compare")
+            contents = {  # tab id -> (its title, what builds it inside the tab)
+                "cnn": ("CNN", lambda t: cnn_tab(store, answers)),
+                "autoencoder": ("Autoencoder", lambda t: autoencoder_tab(store, demo)),
+                "rnn": ("RNN", lambda t: rnn_tab(store)),
+                "transformer": ("Transformer", lambda t: transformer_tab(store)),
+                "write": ("Write", lambda t: write_tab(store, writing)),
+                "compare": ("Compare", lambda t: compare_tab(store, t)),
+            }
+            for tab_id, (title, fill) in contents.items():
+                with gr.Tab(title, id=tab_id) as tab[tab_id]:
+                    lesson.panel(tab_id)  # the guided steps at the top
+                    fill(tab[tab_id])
+                    lesson.foot(tab_id)  # a link to share and the architecture at the foot
         lesson.wire(tabs, tab)
         vocab = list(store.get("char_rnn").config.vocab)
         wire_links(demo, lesson, note, lambda prompt: check_prompt(prompt, vocab))
