@@ -135,14 +135,14 @@ def wire_links(demo: gr.Blocks, course: Course, note: gr.Markdown, check_prompt:
         return {k: v for k, v in out.items() if all(k is not pad for pad in pads)} or {note: gr.skip()}
 
     event = demo.load(opened_without_pads, None, [note, pending, tabs, *outputs], api_visibility="private")
-    for pad in pads:
+    if pads:  # one event for every pad, not one each: it runs at every page load
 
-        def digit(sid: str | None, current: str | None, pad=pad):
+        def digits(sid: str | None, *current: str | None):
             step = BY_ID.get(sid or "")
-            wanted = course.updates(step).get(pad) if step is not None else None
-            return current if wanted is None else wanted
+            wanted = course.updates(step) if step is not None else {}
+            return [wanted.get(pad, value) for pad, value in zip(pads, current, strict=True)]
 
-        event = event.then(digit, [pending, pad], pad, api_visibility="private")
+        event = event.then(digits, [pending, *pads], pads, api_visibility="private")
     write = course.inputs["write"].get("read")
     c = course.inputs["transformer"]
     if "layer" in c:
