@@ -73,8 +73,8 @@ async def _queued(client, url: str, fn: int, data: list, started: float) -> dict
                     "ok": bool(msg.get("success")),
                     "seconds": time.perf_counter() - started,
                     "first_s": first,
-                    # The Write tab's last piece of text comes just before the insides' pictures.
-                    "text_s": pieces[-2] if len(pieces) >= 2 else time.perf_counter() - started,
+                    # The Write tab's last piece of text is its event's last (the pictures follow in another).
+                    "text_s": pieces[-1] if pieces else time.perf_counter() - started,
                     "rank": rank,
                     "data": output.get("data"),
                     "error": output.get("error"),
