@@ -14,9 +14,11 @@ from dataclasses import replace
 
 from archdemo.device import worth_a_gpu_call, zerogpu
 from archdemo.runtime.heap import return_large_buffers
+from archdemo.runtime.offload import PICTURES
 from archdemo.runtime.threads import serving_threads
 from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
+from archdemo.tasks.writing import start_writing
 from archdemo.ui import CSS, build
 from archdemo.ui.limits import request_limits
 from archdemo.ui.live import live_routes
@@ -35,6 +37,7 @@ API_CONCURRENCY = 16
 # of them after every request; the summary feeds only the monitoring dashboard, which is off. Measured
 # on this 2-core machine (8 clients, /rnn_sentiment, 3,200 requests): 79-91 req/s and +93 MB resident
 # memory with Gradio's setting, 125-133 req/s and +13 MB with these.
+PICTURE_MODULES = ("archdemo.ui.digit_readers", "archdemo.ui.write")  # what the picture helpers draw with
 GRADIO_ANALYTICS = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000", "GRADIO_ANALYTICS_MAX_EVENTS": "1000"}
 
 
@@ -95,8 +98,25 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
         help="what one ZeroGPU call costs before it runs, in ms "
         f"(default: $ARCHDEMO_GPU_CALL_MS, else {defaults.gpu_call_ms:.0f})",
     )
+    p.add_argument(
+        "--picture-workers",
+        type=int,
+        help="helper processes that draw the insides' pictures off the server's GIL; 0 = in the server "
+        "(default: $ARCHDEMO_PICTURE_WORKERS, else 1 when tuned on 2+ cores)",
+    )
+    p.add_argument(
+        "--writer-processes",
+        choices=["on", "off"],
+        help="each writer's decoding loop in a process of its own, off the server's GIL "
+        "(default: $ARCHDEMO_WRITER_PROCESSES, else on when tuned on 2+ cores)",
+    )
     args = p.parse_args(argv)
-    return Settings.from_env(environ, **{k: v for k, v in vars(args).items() if v is not None})
+    if args.writer_processes is not None:
+        args.writer_processes = args.writer_processes == "on"
+    flags = {k: v for k, v in vars(args).items() if v is not None}
+    unset = {k: v for k, v in Settings.from_env(environ, **flags).with_helpers(environ).__dict__.items()
+             if k in ("picture_workers", "writer_processes") and k not in flags}  # fmt: skip
+    return Settings.from_env(environ, **flags, **unset)
 
 
 def place_models(settings: Settings) -> tuple[ModelStore, Answers, dict]:
@@ -161,6 +181,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     if tuned:
         async_login_check(getattr(demo, "server_app", None))  # warns and changes nothing if Gradio differs
+    # The helper processes start once the app answers: started before, their imports took the two cores
+    # from the app's own start (bench.cold_start, first answer: 9.6 s so, 7.0 s now, 7.3 s without them).
+    # Until they are up, pictures are drawn here and a text waits for its writer (once, after a start).
+    PICTURES.start(settings.picture_workers, preload=PICTURE_MODULES)
+    start_writing(store)
     if settings.share and not demo.share_url:
         # Gradio prints its own hint; this line says what it means for the person running the app.
         log.warning(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 SESSION_CAPACITY = 1000  # browser tabs and API clients whose Gradio state is kept (see ui/__init__.py)
@@ -27,6 +27,11 @@ class Settings:
     serving: Literal["tuned", "defaults"] = "tuned"  # defaults: Gradio as it comes, for the benchmark
     max_writers: int = 32  # writing jobs (Write tab visitors, /generate_* calls) at once; the rest queue
     writer_niceness: int = 10  # the decoding threads' nice value: writers give the CPU way to quick requests
+    # Helper processes that draw the insides' pictures (archdemo/runtime/offload.py; 0: drawn in the server),
+    # and each writer's decoding loop in a process of its own (archdemo/runtime/apart.py). Off here, as the
+    # tests run; app.py turns both on when tuned on a machine with two cores or more (``with_helpers``).
+    picture_workers: int = 0
+    writer_processes: bool = False
     # On ZeroGPU: "measured" sends the models to the GPU only if one is slower on the CPU than a GPU call
     # costs (gpu_call_ms; archdemo.device.worth_a_gpu_call); "never" keeps them on the CPU; "always" puts every
     # model call but the writers' inside spaces.GPU (the tests' stand-in checks that path).
@@ -46,8 +51,21 @@ class Settings:
             raise ValueError(f"serving must be 'tuned' or 'defaults', not {self.serving!r}")
         if self.zerogpu not in ("measured", "always", "never"):
             raise ValueError(f"zerogpu must be 'measured', 'always' or 'never', not {self.zerogpu!r}")
+        if not 0 <= self.picture_workers <= 64:
+            raise ValueError(f"picture_workers must be 0-64, not {self.picture_workers}")
         if self.max_writers < 1:
             raise ValueError(f"max_writers must be at least 1, not {self.max_writers}")
+
+    def with_helpers(self, environ: Mapping[str, str] | None = None) -> Settings:
+        """The server's defaults for the helper processes, where neither a flag nor a variable chose: one
+        picture helper and a process per writer when tuned on two cores or more (one core: none)."""
+        env = os.environ if environ is None else environ
+        worth = self.serving == "tuned" and (os.cpu_count() or 1) >= 2
+        return replace(
+            self,
+            picture_workers=self.picture_workers if env.get("ARCHDEMO_PICTURE_WORKERS") else int(worth),
+            writer_processes=self.writer_processes if env.get("ARCHDEMO_WRITER_PROCESSES") else worth,
+        )
 
     @property
     def explicit(self) -> frozenset[str]:
@@ -74,6 +92,8 @@ class Settings:
             "serving": env.get("ARCHDEMO_SERVING") or "tuned",
             "max_writers": int(env.get("ARCHDEMO_MAX_WRITERS", "32")),
             "writer_niceness": int(env.get("ARCHDEMO_WRITER_NICENESS", "10")),
+            "picture_workers": int(env.get("ARCHDEMO_PICTURE_WORKERS") or 0),
+            "writer_processes": env.get("ARCHDEMO_WRITER_PROCESSES", "off").strip().lower() not in OFF,
             "zerogpu": env.get("ARCHDEMO_ZEROGPU") or "measured",
             "gpu_call_ms": float(env.get("ARCHDEMO_GPU_CALL_MS", "300")),
             "host": env.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if on_spaces else "127.0.0.1"),  # noqa: S104 (Spaces)

@@ -214,15 +214,23 @@ def app(store, answers):
 
 
 def test_the_write_tab_streams_both_models_then_draws_the_insides(app):
+    import gradio as gr
+
     fn = next(f for f in app.fns.values() if f.name == "write_both")
     assert inspect.isasyncgenfunction(fn.fn)  # on the event loop: a writer holds no worker thread
+    assert not fn.postprocess  # the pieces go out as they are, no thread hop per box
     outputs = collect(fn.fn(PROMPT, 40, 0.8, 0))
     first, last = outputs[0], outputs[-1]
-    n = len(CHAR_MODELS)  # one text box per writer, then the speed line, the writings, the slider, the pictures
+    n = len(CHAR_MODELS)  # one text box per writer, then the speed line, the writings, the message
+    assert len(first) == len(last) == n + 3
     assert all(0 < len(first[i]) <= 4 for i in range(n))  # the first characters come at once
     assert all(len(last[i]) == 40 for i in range(n))
-    writings, candidates, memory, attention = last[n + 1], last[n + 3], last[n + 4], last[n + 5]
-    assert set(writings) == set(CHAR_MODELS) and all(f is not None for f in (candidates, memory, attention))
+    writings = last[n + 1]
+    assert set(writings) == set(CHAR_MODELS) and "characters per second" in last[n]
+    draw = next(f for f in app.fns.values() if f.name == "draw_insides")  # chained after the writing
+    slider, *pictures = draw.fn(writings, "")
+    assert slider["maximum"] == 40 and all(p is not None for p in pictures)
+    assert draw.fn(writings, "**Nothing was written:** ...") == (gr.skip(),) * 4  # a bad prompt draws nothing
     look = next(f for f in app.fns.values() if f.name == "look_inside")
     assert all(f is not None for f in look.fn(writings, 10, "2"))
     assert look.fn(None, 1, "all (average)") == (None, None, None)
@@ -234,7 +242,7 @@ def test_the_write_tab_says_what_is_wrong_with_a_prompt_and_keeps_the_texts_show
     fn = next(f for f in app.fns.values() if f.name == "write_both")
     (out,) = collect(fn.fn("Act 1, sc\u00e8ne 2", 40, 0.8, 0))
     n = len(CHAR_MODELS)
-    assert out[:-1] == (gr.skip(),) * (n + 6)  # the texts, the speed line and the insides stay as they were
+    assert out[:-1] == (gr.skip(),) * (n + 2)  # the texts, the speed line and the writings stay as they were
     message = out[-1]
     assert "'1'" in message and "'2'" in message and "'\u00e8'" in message and "Nothing was written" in message
 

@@ -47,9 +47,10 @@ def digit_pictures(r: DigitReading) -> dict[str, np.ndarray]:
     return {"seen": enlarge(r.digit), "cam": cam_overlay(r.digit, r.cam), "features": feature_maps_mosaic(r)}
 
 
-def every_reader_pictures(r: EveryReader) -> dict[str, np.ndarray]:
-    """One picture per digit reader, in the order of ``r``: the CNN's evidence, then each other reader's inside."""
-    pictures = {"cnn": cam_overlay(r.cnn.digit, r.cnn.cam)}
+def every_reader_pictures(r: EveryReader, cnn: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """One picture per digit reader, in the order of ``r``: the CNN's evidence (``cnn``, if drawn already),
+    then each other reader's inside."""
+    pictures = {"cnn": cam_overlay(r.cnn.digit, r.cnn.cam) if cnn is None else cnn}
     for other in r.others:
         pictures[other.name] = reader_picture(other, r.cnn.digit)
     return pictures

@@ -42,6 +42,17 @@ class Stream:
         self._error: BaseException | None = None
         self.written = 0
         self.closed = False  # the reader is gone (or the stream failed): the loop frees its row
+        self.on_close: Callable[[], None] | None = None  # told when the reader goes early (runtime/apart.py)
+
+    @property
+    def pieces(self) -> set[int]:
+        """The output counts at which a piece is handed to the reader (the end is one too)."""
+        return set(self._pieces)
+
+    @property
+    def ready(self) -> bool:
+        """A piece is waiting for the reader."""
+        return self._ready
 
     @property
     def done(self) -> bool:
@@ -66,7 +77,10 @@ class Stream:
 
     def close(self) -> None:
         """The reader is done with this stream (finished, gone, or cancelled): free its row."""
+        early = not self.closed and not self.done
         self.closed = True
+        if early and self.on_close is not None:
+            self.on_close()
 
     def next_piece(self) -> Future:
         """A future for the outputs written since the last piece (a list, in order); resolves at once if ready."""

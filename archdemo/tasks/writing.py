@@ -30,8 +30,11 @@ from archdemo.device import zerogpu
 from archdemo.errors import InputError
 from archdemo.inputs.answers import number, whole_number
 from archdemo.inputs.characters import encode
+from archdemo.runtime.apart import LoopApart
 from archdemo.runtime.decoding import DecodingLoop, Stream
 from archdemo.runtime.guard import guarded
+from archdemo.runtime.threads import serving_threads
+from archdemo.settings import Settings
 from archdemo.tasks.writers import TOP_K, Row, Written, batch_for, gpt_attention
 from archdemo.weights.registry import CHAR_MODELS
 from archdemo.weights.store import ModelStore
@@ -42,6 +45,7 @@ MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
 MAX_SEED = 2**31 - 1
 FIRST_CHUNKS = (4, 8)  # small first chunks, so the first characters show at once; then CHUNK at a time
 CHUNK = 16
+WARM_ROWS = 8  # rows each writing process writes at its start
 # Typed characters that tiny Shakespeare spells otherwise (curly quotes, Windows line ends).
 _SPELLED = {"\r\n": "\n", "\r": "\n", "\u2019": "'", "\u2018": "'", "\u2014": "-", "\u2013": "-"}
 
@@ -156,16 +160,48 @@ _LOOPS: weakref.WeakKeyDictionary[ModelStore, dict[str, DecodingLoop]] = weakref
 _LOOPS_LOCK = threading.Lock()
 
 
-def decoding_loop(store: ModelStore, name: str) -> DecodingLoop:
-    """The one loop that writes for everyone using model ``name`` of this store (started at its first use)."""
+def decoding_loop(store: ModelStore, name: str) -> DecodingLoop | LoopApart:
+    """The one loop that writes for everyone using model ``name`` of this store (started at its first use):
+    in a process of its own when the settings say so (``writer_processes``; runtime/apart.py), else a thread."""
     with _LOOPS_LOCK:
         loops = _LOOPS.setdefault(store, {})
+        if name not in loops and getattr(store.settings, "writer_processes", False):
+            own = replace(store.settings, writer_processes=False, device="cpu" if zerogpu() else str(store.device))
+            # The child's loop thread is niced as the server's was (its settings carry writer_niceness): niced as
+            # a whole process, its pipe to the server waited too, and the room wrote 65 chars/s against 74.
+            loops[name] = LoopApart(f"{__name__}:loop_in_child", own, name, name=f"write-{name}").start()
         if name not in loops:
             run = lambda call, *args: _decode(store, call, *args)  # noqa: E731
             make = lambda: _batch(store, name)  # noqa: E731
             nice = getattr(store.settings, "writer_niceness", 10)
             loops[name] = DecodingLoop(make, run, name=f"write-{name}", niceness=nice)
         return loops[name]
+
+
+def loop_in_child(settings: Settings, name: str) -> DecodingLoop:
+    """In a writing process: a store of its own with model ``name`` loaded, and the loop that writes with it."""
+    serving_threads()
+    store = ModelStore(settings)
+    loop = decoding_loop(store, name)
+    # A few rows written once, so that the first room is not also torch's first batches of every size.
+    warm = [_Writer(store, name, "ROMEO:\n", 24, 0.8, seed, False).stream for seed in range(WARM_ROWS)]
+    for stream in warm:
+        loop.submit(stream)
+    for stream in warm:
+        while not stream.done:
+            stream.next_piece().result(timeout=120)
+    return loop
+
+
+def start_writing(store: ModelStore) -> list:
+    """Every writer's loop now (apart: their processes start loading); ``wait_writing`` waits for them."""
+    return [decoding_loop(store, name) for name in CHAR_MODELS]
+
+
+def wait_writing(loops: list, timeout: float = 120.0) -> bool:
+    """Until every writing process can write (True), or ``timeout`` seconds in all (False)."""
+    deadline = time.monotonic() + timeout
+    return all(loop.wait_ready(max(0.0, deadline - time.monotonic())) for loop in loops if hasattr(loop, "wait_ready"))
 
 
 def _batch(store: ModelStore, name: str):

@@ -11,16 +11,15 @@ import archdemo.models.cnn
 from archdemo.errors import InputError
 from archdemo.inputs.images import from_pad, prepare_digit, to_pad
 from archdemo.paths import HARD_DIGITS, SAMPLE_DIGITS
-from archdemo.plots import digits as plots
+from archdemo.runtime.offload import PICTURES
 from archdemo.serving.answers import Answers
 from archdemo.tasks import digits
-from archdemo.ui.digit_readers import every_reader_row, every_reader_values
+from archdemo.ui.digit_readers import every_reader_row, every_reader_values, pen_up_values
 from archdemo.ui.errors import as_user_error, user_errors
 from archdemo.ui.guide import steps_for
 from archdemo.ui.layout import LIVE, about, source_code
 from archdemo.ui.own_model import UNKNOWN_MODEL, PadChoices, own_model_picker
 from archdemo.ui.pad import drawing_pad
-from archdemo.ui.pictures import image_files
 from archdemo.weights.store import ModelStore
 
 
@@ -91,9 +90,10 @@ def cnn_tab(store: ModelStore, answers: Answers) -> None:
         digit = from_pad(value)
         if digit is None:
             return None, None, None, *every_reader_values(None)  # an empty pad is not an error
-        # One guarded pass: the CNN's CAM and every stage's maps, and every other digit reader's inside.
+        # One guarded pass: the CNN's CAM and every stage's maps, and every other digit reader's inside;
+        # their pictures drawn in the picture helper (runtime/offload.py), off the server's GIL.
         every = digits.read_every_reader(store, digit, own)
-        return *image_files(plots.digit_pictures(every.cnn)), *every_reader_values(every)
+        return PICTURES.run(pen_up_values, every)
 
     outputs = [seen, cam, features, *readers]
     insides = sent_as_is(classify, outputs)

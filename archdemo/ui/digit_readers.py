@@ -57,10 +57,22 @@ def every_reader_row() -> list[gr.components.Component]:
     return outputs
 
 
-def every_reader_values(r: EveryReader | None) -> list:
-    """What the row shows for one reading (None: an empty pad), in the order of ``every_reader_row``."""
+def every_reader_values(r: EveryReader | None, files: list[str] | None = None) -> list:
+    """What the row shows for one reading (None: an empty pad), in the order of ``every_reader_row``;
+    ``files``: its pictures' files, if they were drawn already."""
     if r is None:
         return [None] * (2 * len(DIGIT_MODELS))
     answers = [r.cnn.answer, *(o.answer for o in r.others)]
-    files = image_files(plots.every_reader_pictures(r))
+    files = files or image_files(plots.every_reader_pictures(r))
     return [v for answer, file in zip(answers, files, strict=True) for v in (answer["probabilities"], file)]
+
+
+def pen_up_values(r: EveryReader) -> list:
+    """The CNN tab's outputs at pen-up: its three pictures' files, then the row's (in the picture helper).
+
+    The CNN's evidence picture is the same in both places: drawn and written once.
+    """
+    pictures = plots.digit_pictures(r.cnn)
+    row = plots.every_reader_pictures(r, cnn=pictures["cam"])
+    files = image_files({**pictures, **{k: v for k, v in row.items() if k != "cnn"}})
+    return [*files[:3], *every_reader_values(r, [files[1], *files[3:]])]

@@ -203,8 +203,10 @@ class Course:
         if step.layer and "layer" in c:
             event = event.then(lambda: (step.layer, step.head), None, [c["layer"], c["head"]], api_visibility="private")
         if step.prompt and "read" in c:
-            fn, inputs, outputs, *options = c["read"]  # options: the event's queue settings (writing's group)
-            event = event.then(fn, inputs, outputs, api_visibility="private", **(options[0] if options else {}))
+            fn, inputs, outputs, *options = c["read"]  # options: the event's settings, then what follows it
+            event = event.then(fn, inputs, outputs, **{"api_visibility": "private", **(options[0] if options else {})})
+            if len(options) > 1:
+                event = event.then(*options[1], api_visibility="private")
         return event
 
     def preload(self, tab: str, tab_object: gr.Tab) -> None:

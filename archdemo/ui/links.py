@@ -165,7 +165,10 @@ def wire_links(demo: gr.Blocks, course: Course, note: gr.Markdown, check_prompt:
             else:
                 yield tuple(gr.skip() for _ in outputs)
 
-        event.then(written, [pending, *inputs], outputs, api_visibility="private", **(options[0] if options else {}))
+        settings = {"api_visibility": "private", **(options[0] if options else {})}
+        event = event.then(written, [pending, *inputs], outputs, **settings)
+        if len(options) > 1:  # what follows the writing (the Write tab's pictures)
+            event.then(*options[1], api_visibility="private")
 
 
 SOURCES = {"rnn": "#rnn-input textarea", "transformer": "#transformer-input textarea",

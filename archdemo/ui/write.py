@@ -6,12 +6,15 @@ import asyncio
 import time
 
 import gradio as gr
+from gradio.components.plot import PlotData
+from gradio.processing_utils import encode_plot_to_base64
 
 import archdemo.models.char_cnn
 import archdemo.models.char_lm
 import archdemo.tasks.writing
 from archdemo.errors import InputError
 from archdemo.plots import writing as plots
+from archdemo.runtime.offload import PICTURES
 from archdemo.tasks.writing import (
     MAX_LENGTH,
     MAX_PROMPT_CHARS,
@@ -29,6 +32,7 @@ from archdemo.weights.cards import training_record
 from archdemo.weights.registry import CHAR_MODELS, get_spec
 from archdemo.weights.store import ModelStore
 
+PLOT_FORMAT = "webp"  # how the tab's plots are encoded (as gr.Plot(format=...) encodes them)
 WRITERS = {name: get_spec(name).short for name in CHAR_MODELS}  # model name -> its short name in this tab
 PROMPTS = ["ROMEO:\n", "First Citizen:\nBefore we proceed any further, hear me speak.\n", "To be, or not to be", "KING"]
 ABOUT = (
@@ -69,7 +73,20 @@ def title(store: ModelStore, name: str) -> str:
 
 
 def insides(writings: dict | None, position: float | None, head: str | None):
-    """The three pictures for written character ``position`` (1-based) and the GPT head chosen."""
+    """The three pictures for written character ``position`` (1-based) and the GPT head chosen, drawn and
+    encoded as the tab's plots show them, in the picture helper (runtime/offload.py): a room's pictures
+    (about 0.4 s of matplotlib each) never hold the server's GIL while everyone else's text streams."""
+    return PICTURES.run(encoded_insides, writings, position, head)
+
+
+def encoded_insides(writings: dict | None, position: float | None, head: str | None) -> tuple:
+    """``figures``, each encoded as ``gr.Plot`` would send it."""
+    return tuple(None if f is None else PlotData(type="matplotlib", plot=encode_plot_to_base64(f, PLOT_FORMAT))
+                 for f in figures(writings, position, head))  # fmt: skip
+
+
+def figures(writings: dict | None, position: float | None, head: str | None):
+    """The three figures for written character ``position`` (1-based) and the GPT head chosen."""
     if not writings or any(not w.done or not w.text for w in writings.values()):
         return None, None, None
     n = min(len(w.text) for w in writings.values())
@@ -117,8 +134,8 @@ def write_tab(store: ModelStore, writing: dict | None = None) -> None:
 
     gr.Markdown("### Inside: how each character was chosen")
     position = gr.Slider(1, 300, value=300, step=1, label="Written character", elem_id="write-position")
-    candidates = gr.Plot(label="The likeliest next characters", elem_id="write-candidates")
-    memory = gr.Plot(label="The LSTM's memory", elem_id="write-memory")
+    candidates = gr.Plot(label="The likeliest next characters", elem_id="write-candidates", format=PLOT_FORMAT)
+    memory = gr.Plot(label="The LSTM's memory", elem_id="write-memory", format=PLOT_FORMAT)
     gpt_config = store.get("char_gpt").config
     head = gr.Dropdown(
         ["all (average)", *[str(h + 1) for h in range(gpt_config.num_heads)]],
@@ -126,7 +143,9 @@ def write_tab(store: ModelStore, writing: dict | None = None) -> None:
         label="GPT attention head",
         elem_id="write-head",
     )
-    attention = gr.Plot(label="The GPT's attention from its newest character", elem_id="write-attention")
+    attention = gr.Plot(
+        label="The GPT's attention from its newest character", elem_id="write-attention", format=PLOT_FORMAT
+    )
 
     gr.Markdown("### How they learned")
     records = {WRITERS[n]: r for n in WRITERS if (r := training_record(n)) and "curve" in r}
@@ -144,26 +163,36 @@ def write_tab(store: ModelStore, writing: dict | None = None) -> None:
 
     async def write_both(text: str, n: float, temp: float, seed_value: float):
         """The three models write at once, each in its decoding loop with everyone else; the boxes fill as
-        the pieces come. A bad prompt or setting keeps the texts shown and says what to change."""
-        keep = (gr.skip(),) * (len(WRITERS) + 6)
+        the pieces come. A bad prompt or setting keeps the texts shown and says what to change.
+
+        Each piece sends only the boxes, the speed line, this visitor's writings and the message: a
+        ``gr.skip()`` for a plot or a slider makes Gradio build that component anew and regenerate its API
+        schema at every piece (py-spy: 40% of the server's event loop with 30 visitors writing), so the
+        pictures and the slider come after, from ``draw_insides``.
+        """
         try:
             for name in WRITERS:  # every message before any work, and never half a result
                 check_prompt(text, list(store.get(name).config.vocab))
             check_settings(n, temp, seed_value)
         except InputError as e:
-            yield *keep, f"**Nothing was written:** {e}"
+            yield *(gr.skip(),) * (len(WRITERS) + 2), f"**Nothing was written:** {e}"
             return
         runs = {name: write_async(store, name, text, n, temp, seed_value) for name in WRITERS}
         latest: dict[str, Writing] = {}
         started, first = time.perf_counter(), None
         try:
             while len(latest) < len(WRITERS) or not all(w.done for w in latest.values()):
-                for name, run in runs.items():
-                    if name not in latest or not latest[name].done:
-                        latest[name] = await anext(run)
+                # Every writer's next piece asked for at once: a round waits for the slowest, not for all in turn
+                # (in turn, the GPT's text was not even asked for until the LSTM's first piece had come).
+                going = [name for name in runs if name not in latest or not latest[name].done]
+                pieces = await asyncio.gather(*(anext(runs[name]) for name in going), return_exceptions=True)
+                for name, piece in zip(going, pieces, strict=True):
+                    if isinstance(piece, BaseException):
+                        raise piece
+                    latest[name] = piece
                 texts = [latest[name].text for name in WRITERS if name in latest]
                 first = first or time.perf_counter() - started
-                yield *texts, *keep[len(texts) :], ""
+                yield *texts, *[""] * (len(WRITERS) - len(texts)), "", gr.skip(), ""
         except Exception as e:  # noqa: BLE001 - a sentence for the visitor, logged when it is ours
             raise as_user_error(e, "write_both") from None
         finally:
@@ -171,23 +200,32 @@ def write_tab(store: ModelStore, writing: dict | None = None) -> None:
                 await run.aclose()
         shortest = min(len(w.text) for w in latest.values())
         took = time.perf_counter() - started
-        pictures = await asyncio.to_thread(insides, latest, shortest, "all (average)")  # never on the event loop
         yield (
             *[latest[name].text for name in WRITERS],
             f"First characters after {first * 1000:.0f} ms; {len(WRITERS) * shortest / took:.0f} characters per "
             f"second for the {len(WRITERS)} models together, on {store.device_label}, written in one batch with "
             "everyone else writing now.",
             latest,
-            gr.update(maximum=shortest, value=shortest),
-            *pictures,
             "",
         )
 
-    outputs = [*boxes.values(), speed, writings, position, candidates, memory, attention, message]
+    def draw_insides(w: dict | None, said: str | None):
+        """After the writing: the slider at its end and the three pictures (none after a bad prompt)."""
+        if said or not w or any(not x.done for x in w.values()):
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        shortest = min(len(x.text) for x in w.values())
+        return gr.update(maximum=shortest, value=shortest), *insides(w, shortest, "all (average)")
+
+    outputs = [*boxes.values(), speed, writings, message]
+    # The boxes' strings go out as they are: no postprocessing thread hop per box per piece.
+    streamed = {"postprocess": False, "api_visibility": "private", **(writing or {})}
+    then = (draw_insides, [writings, message], [position, candidates, memory, attention])
     for trigger in (button.click, prompt.submit):
-        trigger(write_both, [prompt, length, temperature, seed], outputs, api_visibility="private", **(writing or {}))
+        trigger(write_both, [prompt, length, temperature, seed], outputs, **streamed).then(
+            *then, api_visibility="private"
+        )
     steps_for("write", prompt=prompt, length=length, temperature=temperature, seed=seed,
-              read=(write_both, [prompt, length, temperature, seed], outputs, writing or {}))  # fmt: skip
+              read=(write_both, [prompt, length, temperature, seed], outputs, streamed, then))  # fmt: skip
 
     @user_errors
     def look_inside(w: dict | None, at: float, chosen_head: str):
