@@ -25,9 +25,11 @@ import secrets
 import time
 from pathlib import Path
 
+import websockets
+
 from bench.common import DIGITS, RESULTS, machine_info, percentile, start_app, table, wait_http, write_json
 from bench.room import PAUSE_SECONDS, Room, pad_target
-from bench.writing_room import dependency_ids, queued, visitor_client
+from bench.writing_room import dependency_ids, queued, visitor_client, write_then_draw
 
 KINDS = ("draw", "type", "write", "compare", "upload")
 SENTENCES = ["It's not bad, I'd say!", "A slog, and yet the ending moved me.", "Not the worst, but far from good."]
@@ -50,7 +52,10 @@ class Classroom:
         try:
             if callable(data):  # an upload first (the API's image endpoints take a file)
                 data = [await data(client)]
-            r = await queued(client, self.url, self.ids[fn], data)
+            if fn == "write_both":  # the text, then its pictures, as the browser asks for them
+                r = await write_then_draw(client, self.url, self.ids, data)
+            else:
+                r = await queued(client, self.url, self.ids[fn], data)
         except Exception as e:  # noqa: BLE001 - counted; the visitor goes on
             r = {"ok": False, "error": f"{type(e).__name__}: {e}"}
         if r["ok"]:
@@ -75,11 +80,17 @@ class Classroom:
                 frames = self.room.frames[rng.randrange(len(self.room.frames))]
                 began, length = time.perf_counter(), rng.uniform(1.5, 3.0)
                 session = secrets.token_hex(6)
-                while (elapsed := time.perf_counter() - began) < length:
-                    sent = time.perf_counter()
-                    self.asked["draw"] += 1
-                    await self.room.live(client, session, frames[min(len(frames) - 1, int(elapsed / length * 10))])
-                    await asyncio.sleep(max(0.0, 0.08 - (time.perf_counter() - sent)))
+                # The pad's own way in: one WebSocket for the visitor's drawing (archdemo/ui/live.py).
+                socket = await websockets.connect(self.url.replace("http", "ws", 1) + "archdemo/live", max_queue=4)
+                try:
+                    while (elapsed := time.perf_counter() - began) < length:
+                        sent = time.perf_counter()
+                        self.asked["draw"] += 1
+                        frame = frames[min(len(frames) - 1, int(elapsed / length * 10))]
+                        await self.room.live(client, session, frame, socket)
+                        await asyncio.sleep(max(0.0, 0.08 - (time.perf_counter() - sent)))
+                finally:
+                    await socket.close()
                 await self.room.pen_up(client, session, frames[-1])
                 self.errors["draw"] += sum(self.room.errors.values()) - errors
                 await asyncio.sleep(rng.uniform(*PAUSE_SECONDS))
