@@ -8,8 +8,10 @@ Run ``python app.py --help`` for host, port, share link, device and weights opti
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
+import signal
 from dataclasses import replace
 
 from archdemo.device import worth_a_gpu_call, zerogpu
@@ -18,7 +20,7 @@ from archdemo.runtime.offload import PICTURES
 from archdemo.runtime.threads import serving_threads
 from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
-from archdemo.tasks.writing import start_writing
+from archdemo.tasks.writing import start_writing, stop_writing
 from archdemo.ui import CSS, build
 from archdemo.ui.limits import request_limits
 from archdemo.ui.live import live_routes
@@ -150,6 +152,14 @@ def place_models(settings: Settings) -> tuple[ModelStore, Answers, dict]:
     return store, answers, placement
 
 
+def stop_helpers(store: ModelStore, signum: int, _frame) -> None:
+    """SIGTERM (archdemo.replicas stops its replicas so): the helper processes first, then as SIGTERM does."""
+    PICTURES.stop(kill=True)
+    stop_writing(store)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     settings = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -186,6 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     # Until they are up, pictures are drawn here and a text waits for its writer (once, after a start).
     PICTURES.start(settings.picture_workers, preload=PICTURE_MODULES)
     start_writing(store)
+    signal.signal(signal.SIGTERM, functools.partial(stop_helpers, store))
     if settings.share and not demo.share_url:
         # Gradio prints its own hint; this line says what it means for the person running the app.
         log.warning(

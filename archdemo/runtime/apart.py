@@ -46,6 +46,7 @@ class LoopApart:
         self.steps = self.rows_stepped = self.widest = 0  # the child loop's counters, as of its last piece
         self.pid: int | None = None
         self._ready = threading.Event()  # the child has built its loop (and written its warm-up rows)
+        self._alive_w: int | None = None  # our end of the child's alive pipe: closed, the child exits
 
     def start(self) -> LoopApart:
         """Spawn the child now (it loads its model while the server goes on)."""
@@ -59,13 +60,19 @@ class LoopApart:
         # A plain ``python -m archdemo.runtime.apart``, not multiprocessing's spawn: that re-imports the
         # server's main module (app.py: gradio and every tab) in the child, 430 MB of it per process.
         ours, theirs = socket.socketpair()
+        # A second pipe the server never writes to: when the server goes, however it goes, the child reads its
+        # end, even while it is still starting (it does not read its socket until its model is loaded).
+        if self._alive_w is not None:  # a child before this one: its pipe goes with it
+            os.close(self._alive_w)
+        alive_r, self._alive_w = os.pipe()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
-            [sys.executable, "-m", __name__, str(theirs.fileno())],
-            pass_fds=[theirs.fileno()],
+            [sys.executable, "-m", __name__, str(theirs.fileno()), str(alive_r)],
+            pass_fds=[theirs.fileno(), alive_r],
             env=env,
         )
         theirs.close()
+        os.close(alive_r)
         conn = Connection(ours.detach())
         conn.send((self._factory, self._args))
         lost, self._streams = self._streams, {}  # this child's streams, apart from a dead one's
@@ -102,6 +109,9 @@ class LoopApart:
             proc, conn, self._proc, self._conn = self._proc, self._conn, None, None
         if conn is not None:
             conn.close()  # the child reads the end of its pipe and exits
+        if self._alive_w is not None:
+            os.close(self._alive_w)
+            self._alive_w = None
         if proc is not None:
             try:
                 proc.wait(timeout=5)
@@ -190,5 +200,12 @@ def _serve(conn) -> None:
             streams.pop(done)
 
 
-if __name__ == "__main__":  # the writing process: its end of the pipe is the one argument
+def _watch(alive: int) -> None:
+    """In the child: exit the moment the server's end of the ``alive`` pipe closes (the server is gone)."""
+    os.read(alive, 1)
+    os._exit(0)
+
+
+if __name__ == "__main__":  # the writing process: its socket to the server, and the server's alive pipe
+    threading.Thread(target=_watch, args=(int(sys.argv[2]),), name="server-watch", daemon=True).start()
     _serve(Connection(int(sys.argv[1])))

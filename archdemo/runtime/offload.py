@@ -85,11 +85,18 @@ class Offload:
         threading.Thread(target=_report, args=(futures,), daemon=True, name="offload-start").start()
         return pool
 
-    def stop(self) -> None:
+    def stop(self, kill: bool = False) -> None:
+        """No more helpers; ``kill``: at once, even one still starting (it watches for the server only once
+        it has imported what it draws with)."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
+            helpers = list(getattr(pool, "_processes", {}).values()) if kill else []
             pool.shutdown(wait=False, cancel_futures=True)
+            for helper in helpers:
+                helper.kill()
+            for helper in helpers:
+                helper.join(timeout=5)  # reaped here, not left a zombie for whoever inherits it
 
     def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         with self._lock:

@@ -198,6 +198,15 @@ def start_writing(store: ModelStore) -> list:
     return [decoding_loop(store, name) for name in CHAR_MODELS]
 
 
+def stop_writing(store: ModelStore) -> None:
+    """Every writing process of this store stopped (its loops in threads go with the server)."""
+    with _LOOPS_LOCK:
+        loops = list(_LOOPS.get(store, {}).values())
+    for loop in loops:
+        if hasattr(loop, "stop"):
+            loop.stop()
+
+
 def wait_writing(loops: list, timeout: float = 120.0) -> bool:
     """Until every writing process can write (True), or ``timeout`` seconds in all (False)."""
     deadline = time.monotonic() + timeout
