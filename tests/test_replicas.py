@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, helpers_up
 from test_browser import open_tab
 
 from archdemo.deploy.processes import die_with_parent, stop_process
@@ -81,6 +81,7 @@ def served(tmp_path_factory) -> Served:
             proc.kill()
             pytest.fail(f"replicas did not start:\n{served.supervisor_log()[-3000:]}")
         time.sleep(0.3)
+    helpers_up(run_dir / "replica-0.log", run_dir / "replica-1.log")
     yield served
     stop_process(proc, timeout=30)  # the supervisor stops nginx and each replica in turn
     log.close()
@@ -127,7 +128,8 @@ def test_browser_loads_the_page_and_its_events_round_trip(served, browser):
     mine = [r for r in served.requests() if r["key"] == cookie]
     assert {"/gradio_api/queue/join", "/gradio_api/queue/data"} <= {r["route"] for r in mine}, mine
     assert len(sticky(mine, cookie)) == 1, mine
-    assert not [r for r in mine if failed_on_our_side(r)], mine
+    failed = [(r["status"], r["path"]) for r in mine if failed_on_our_side(r)]
+    assert not failed, failed
 
 
 def test_api_clients_spread_over_both_replicas_and_each_stays_on_one(served, tmp_path):
