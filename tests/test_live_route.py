@@ -130,21 +130,9 @@ def test_the_launched_app_serves_the_socket(app_url, store):
 
 @pytest.mark.browser
 def test_the_pad_in_a_browser_reads_live_over_its_socket(browser, app_url):
-    from tests.test_browser import SEVEN, draw, wait_for_final_reading
-
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = ctx.new_page()
     try:
-        page.goto(app_url)
-        page.wait_for_selector("#cnn-sketchpad canvas", timeout=30_000)
-        draw(page, "#cnn-sketchpad", SEVEN)
-        wait_for_final_reading(page, "#cnn-sketchpad")
-        assert page.locator("#cnn-prediction .pad-top").inner_text().strip() == "7"
-        how = page.evaluate(
-            "() => document.querySelector('#cnn-sketchpad[data-live-transport], #cnn-sketchpad [data-live-transport]')"
-            "?.dataset.liveTransport"
-        )
-        assert how == "socket"
+        assert read_a_seven(ctx.new_page(), app_url) == "socket"
     finally:
         ctx.close()
 
@@ -153,23 +141,26 @@ def test_the_pad_in_a_browser_reads_live_over_its_socket(browser, app_url):
 @pytest.mark.parametrize("blocked, expected", [("socket", "post"), ("socket and post", "server")])
 def test_the_pad_falls_back_where_its_route_is_blocked(browser, app_url, blocked, expected):
     """No WebSocket (a proxy that refuses them): the POST; no route of ours either: Gradio's server function."""
-    from tests.test_browser import SEVEN, draw, wait_for_final_reading
-
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     ctx.add_init_script("window.WebSocket = undefined;")
     if "post" in blocked:
         ctx.route("**/archdemo/live", lambda route: route.fulfill(status=404, body="Not Found"))
-    page = ctx.new_page()
     try:
-        page.goto(app_url)
-        page.wait_for_selector("#cnn-sketchpad canvas", timeout=30_000)
-        draw(page, "#cnn-sketchpad", SEVEN)
-        wait_for_final_reading(page, "#cnn-sketchpad")
-        assert page.locator("#cnn-prediction .pad-top").inner_text().strip() == "7"
-        how = page.evaluate(
-            "() => document.querySelector('#cnn-sketchpad[data-live-transport], #cnn-sketchpad [data-live-transport]')"
-            "?.dataset.liveTransport"
-        )
-        assert how == expected
+        assert read_a_seven(ctx.new_page(), app_url) == expected
     finally:
         ctx.close()
+
+
+def read_a_seven(page, app_url: str) -> str:
+    """Draw a 7 on the CNN pad, check the readout says 7 -> the way the pad's live updates went."""
+    from tests.test_browser import SEVEN, draw, wait_for_final_reading
+
+    page.goto(app_url)
+    page.wait_for_selector("#cnn-sketchpad canvas", timeout=30_000)
+    draw(page, "#cnn-sketchpad", SEVEN)
+    wait_for_final_reading(page, "#cnn-sketchpad")
+    assert page.locator("#cnn-prediction .pad-top").inner_text().strip() == "7"
+    return page.evaluate(
+        "() => document.querySelector('#cnn-sketchpad[data-live-transport], #cnn-sketchpad [data-live-transport]')"
+        "?.dataset.liveTransport"
+    )
