@@ -116,9 +116,7 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
     if args.writer_processes is not None:
         args.writer_processes = args.writer_processes == "on"
     flags = {k: v for k, v in vars(args).items() if v is not None}
-    unset = {k: v for k, v in Settings.from_env(environ, **flags).with_helpers(environ).__dict__.items()
-             if k in ("picture_workers", "writer_processes") and k not in flags}  # fmt: skip
-    return Settings.from_env(environ, **flags, **unset)
+    return Settings.from_env(environ, **flags).with_helpers(environ, chosen=flags)
 
 
 def place_models(settings: Settings) -> tuple[ModelStore, Answers, dict]:

@@ -7,7 +7,7 @@ Command-line flags win over environment variables, which win over the defaults. 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -56,16 +56,14 @@ class Settings:
         if self.max_writers < 1:
             raise ValueError(f"max_writers must be at least 1, not {self.max_writers}")
 
-    def with_helpers(self, environ: Mapping[str, str] | None = None) -> Settings:
-        """The server's defaults for the helper processes, where neither a flag nor a variable chose: one
-        picture helper and a process per writer when tuned on two cores or more (one core: none)."""
+    def with_helpers(self, environ: Mapping[str, str] | None = None, chosen: Collection[str] = ()) -> Settings:
+        """The server's defaults for the helper processes, where neither a flag (``chosen``) nor a variable
+        chose: one picture helper and a process per writer when tuned on two cores or more (one core: none)."""
         env = os.environ if environ is None else environ
         worth = self.serving == "tuned" and (os.cpu_count() or 1) >= 2
-        return replace(
-            self,
-            picture_workers=self.picture_workers if env.get("ARCHDEMO_PICTURE_WORKERS") else int(worth),
-            writer_processes=self.writer_processes if env.get("ARCHDEMO_WRITER_PROCESSES") else worth,
-        )
+        defaults = {"picture_workers": int(worth), "writer_processes": worth}
+        variables = {"picture_workers": "ARCHDEMO_PICTURE_WORKERS", "writer_processes": "ARCHDEMO_WRITER_PROCESSES"}
+        return replace(self, **{k: v for k, v in defaults.items() if k not in chosen and not env.get(variables[k])})
 
     @property
     def explicit(self) -> frozenset[str]:

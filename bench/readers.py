@@ -19,13 +19,11 @@ from PIL import Image
 
 from archdemo.inputs.images import prepare_digit
 from archdemo.paths import SAMPLE_DIGITS
-from archdemo.plots.digits import digit_pictures
 from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
 from archdemo.tasks.digits import read_every_reader
-from archdemo.ui.digit_readers import every_reader_values
+from archdemo.ui.digit_readers import pen_up_values
 from archdemo.ui.model_table import latency_ms
-from archdemo.ui.pictures import image_files
 from archdemo.weights.registry import MODELS
 from archdemo.weights.store import ModelStore
 from bench.common import RESULTS, machine_info, percentile, table, write_json
@@ -36,9 +34,7 @@ def pen_up_ms(store: ModelStore, repeats: int) -> list[float]:
     times = []
     for _ in range(repeats + 1):
         start = time.perf_counter()
-        every = read_every_reader(store, digit)
-        image_files(digit_pictures(every.cnn))
-        every_reader_values(every)
+        pen_up_values(read_every_reader(store, digit))  # the CNN tab's pen-up: every reader, every picture
         times.append(1000 * (time.perf_counter() - start))
     return times[1:]  # the first pays for warming up
 

@@ -20,7 +20,7 @@ from archdemo.runtime.apart import GONE
 from archdemo.runtime.offload import Offload
 from archdemo.settings import Settings
 from archdemo.tasks import digits
-from archdemo.tasks.writing import decoding_loop, generate, wait_writing, write
+from archdemo.tasks.writing import decoding_loop, generate, write
 from archdemo.ui.digit_readers import pen_up_values
 from archdemo.weights.registry import CHAR_MODELS
 from archdemo.weights.store import ModelStore
@@ -78,7 +78,7 @@ def test_a_picture_helper_that_dies_is_replaced_and_the_call_answered_here():
 @pytest.fixture(scope="module")
 def apart():
     store = ModelStore(Settings(device="cpu", writer_processes=True))
-    assert wait_writing([decoding_loop(store, name) for name in CHAR_MODELS], timeout=300)
+    assert all(decoding_loop(store, name).wait_ready(300) for name in CHAR_MODELS)
     yield store
     for name in CHAR_MODELS:
         decoding_loop(store, name).stop()

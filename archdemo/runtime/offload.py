@@ -61,8 +61,7 @@ class Offload:
         self._niceness = 0
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
-        self.calls = 0  # calls answered by a helper (counters for tests and benchmarks)
-        self.fallbacks = 0  # calls answered here because the helpers were gone
+        self.fallbacks = 0  # calls answered here because the helpers were gone (for tests)
 
     def start(self, workers: int, preload: Sequence[str] = (), niceness: int = 0) -> None:
         """Spawn ``workers`` helpers now (0: none), each importing ``preload`` before its first call, at
@@ -114,7 +113,6 @@ class Offload:
                     self._spawn()
             self.fallbacks += 1
             return fn(*args)
-        self.calls += 1
         return result
 
 

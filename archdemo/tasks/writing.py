@@ -193,9 +193,10 @@ def loop_in_child(settings: Settings, name: str) -> DecodingLoop:
     return loop
 
 
-def start_writing(store: ModelStore) -> list:
-    """Every writer's loop now (apart: their processes start loading); ``wait_writing`` waits for them."""
-    return [decoding_loop(store, name) for name in CHAR_MODELS]
+def start_writing(store: ModelStore) -> None:
+    """Every writer's loop now (apart: their processes start loading the models)."""
+    for name in CHAR_MODELS:
+        decoding_loop(store, name)
 
 
 def stop_writing(store: ModelStore) -> None:
@@ -205,12 +206,6 @@ def stop_writing(store: ModelStore) -> None:
     for loop in loops:
         if hasattr(loop, "stop"):
             loop.stop()
-
-
-def wait_writing(loops: list, timeout: float = 120.0) -> bool:
-    """Until every writing process can write (True), or ``timeout`` seconds in all (False)."""
-    deadline = time.monotonic() + timeout
-    return all(loop.wait_ready(max(0.0, deadline - time.monotonic())) for loop in loops if hasattr(loop, "wait_ready"))
 
 
 def _batch(store: ModelStore, name: str):

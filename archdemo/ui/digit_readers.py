@@ -57,13 +57,12 @@ def every_reader_row() -> list[gr.components.Component]:
     return outputs
 
 
-def every_reader_values(r: EveryReader | None, files: list[str] | None = None) -> list:
-    """What the row shows for one reading (None: an empty pad), in the order of ``every_reader_row``;
-    ``files``: its pictures' files, if they were drawn already."""
+def every_reader_values(r: EveryReader | None, files: list[str] = ()) -> list:
+    """What the row shows for one reading (None: an empty pad) and its pictures' files, in the order of
+    ``every_reader_row``."""
     if r is None:
         return [None] * (2 * len(DIGIT_MODELS))
     answers = [r.cnn.answer, *(o.answer for o in r.others)]
-    files = files or image_files(plots.every_reader_pictures(r))
     return [v for answer, file in zip(answers, files, strict=True) for v in (answer["probabilities"], file)]
 
 
