@@ -273,15 +273,15 @@ def test_the_transformer_tab_chooses_its_reader(page):
 def test_compare_tab_measures_every_model_and_reads_with_three(page):
     open_tab(page, "Compare")
     page.wait_for_function(
-        f"() => (document.querySelector('#compare-table').innerText.match(/ ms/g) || []).length === {len(MODELS)}",
+        f"() => (document.querySelector('#compare-table')?.innerText.match(/ ms/g) || []).length === {len(MODELS)}",
         timeout=90_000,
     )
     table = page.locator("#compare-table").inner_text()
     for spec in MODELS.values():
         assert spec.title in table
     for side in ("rnn", "transformer", "pretrained_transformer"):
-        page.wait_for_function(f"() => /%/.test(document.querySelector('#compare-{side}').innerText)", timeout=20_000)
-    page.wait_for_function("() => / of 60/.test(document.querySelector('#compare-negation').innerText)")
+        page.wait_for_function(f"() => /%/.test(document.querySelector('#compare-{side}')?.innerText)", timeout=20_000)
+    page.wait_for_function("() => / of 60/.test(document.querySelector('#compare-negation')?.innerText)")
     wait_for_new_src(page, "#compare-by-length", None)
 
 
