@@ -12,6 +12,8 @@ import functools
 import logging
 import os
 import signal
+import threading
+import time
 from dataclasses import replace
 
 from archdemo.device import worth_a_gpu_call, zerogpu
@@ -20,7 +22,7 @@ from archdemo.runtime.offload import PICTURES
 from archdemo.runtime.threads import serving_threads
 from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
-from archdemo.tasks.writing import start_writing, stop_writing
+from archdemo.tasks.writing import start_writing, stop_writing, writing_ready
 from archdemo.ui import CSS, build
 from archdemo.ui.limits import request_limits
 from archdemo.ui.live import live_routes
@@ -30,6 +32,7 @@ from archdemo.weights.registry import MODELS
 from archdemo.weights.store import ModelStore
 
 log = logging.getLogger("archdemo.app")
+READY = "ready for a room"  # the log line that says every helper process is up
 # Quick API requests (a digit, a sentence) in flight at once when tuned: enough to keep the micro-batchers'
 # batches full while the preprocessing of other requests runs on the worker threads. Writing jobs are a
 # group of their own (--max-writers): they take seconds, and shared a limit with the quick ones they held
@@ -158,6 +161,18 @@ def stop_helpers(store: ModelStore, signum: int, _frame) -> None:
     os.kill(os.getpid(), signum)
 
 
+def say_when_ready(store: ModelStore, timeout: float = 300.0) -> None:
+    """One line in the log once every helper process is up (at once without them): from then on a room
+    meets the app as it will run all day. The tests and the benchmarks' rooms wait for it (bench.common)."""
+    started = time.perf_counter()
+    up = PICTURES.wait_ready(timeout) and writing_ready(store, timeout)
+    took = time.perf_counter() - started
+    if up:
+        log.info("%s: helper processes up %.1f s after the page answered", READY, took)
+    else:
+        log.warning("%s, without some helper processes after %.0f s (see above)", READY, took)
+
+
 def main(argv: list[str] | None = None) -> None:
     settings = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -194,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     # Until they are up, pictures are drawn here and a text waits for its writer (once, after a start).
     PICTURES.start(settings.picture_workers, preload=PICTURE_MODULES)
     start_writing(store)
+    threading.Thread(target=say_when_ready, args=(store,), name="helpers-ready", daemon=True).start()
     signal.signal(signal.SIGTERM, functools.partial(stop_helpers, store))
     if settings.share and not demo.share_url:
         # Gradio prints its own hint; this line says what it means for the person running the app.

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import websockets
 
-from bench.common import DIGITS, RESULTS, machine_info, percentile, start_app, table, wait_http, write_json
+from bench.common import DIGITS, RESULTS, machine_info, percentile, start_app, table, wait_ready, write_json
 from bench.room import PAUSE_SECONDS, Room, pad_target
 from bench.writing_room import dependency_ids, queued, visitor_client, write_then_draw
 
@@ -142,7 +142,7 @@ def measure(replicas: int, args) -> dict:
     else:
         app = start_app(["-m", "archdemo.replicas"], env, f"classroom-r{replicas}.log", ["--replicas", str(replicas)])
     try:
-        wait_http(app, timeout=300)
+        wait_ready(app, timeout=300)
         room = Classroom(app.url, args.seconds)
         wall = asyncio.run(room.run(args.visitors))
         return {"replicas": replicas, "visitors": args.visitors, "wall_s": round(wall, 1), "kinds": room.summary(wall)}

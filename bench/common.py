@@ -204,6 +204,31 @@ def wait_http(app: App, timeout: float) -> float:
     raise TimeoutError(f"{app.url} did not answer within {timeout:.0f} s:\n{app.log_tail()}")
 
 
+READY = "ready for a room"  # app.py's log line once its helper processes are up (app.say_when_ready)
+
+
+def helpers_up(*logs: Path, timeout: float = 120.0) -> bool:
+    """Until every app whose log is given says it is ready for a room, or ``timeout`` (False). Its helper
+    processes start once the page answers, and their imports take the CPU for a few seconds; a room meets a
+    running app, so the tests and the rooms wait for them."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if all(READY in (log.read_text(errors="replace") if log.exists() else "") for log in logs):
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def wait_ready(app: App, timeout: float) -> float:
+    """``wait_http``, then until app.py says it is ready for a room (its helpers are up): -> seconds to the
+    page's first answer. Replicas log apart (in their run folder), and the tutorial app has no helpers: for
+    those, this is ``wait_http``."""
+    up = wait_http(app, timeout)
+    if app.proc.args[1] == "app.py" and not helpers_up(app.log):
+        print(f"[bench] {app.url} not ready for a room after 120 s; going on", file=sys.stderr)
+    return up
+
+
 def api_settings(url: str) -> dict[str, dict]:
     """Per named endpoint, the app's own /config: whether it batches and its max batch size."""
     with urllib.request.urlopen(url + "config", timeout=10) as r:

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from bench.common import DIGITS, RESULTS, machine_info, percentile, start_app, table, wait_http, write_json
+from bench.common import DIGITS, RESULTS, machine_info, percentile, start_app, table, wait_ready, write_json
 
 PERIOD = 0.08  # s: the pad's throttle (pad.js PERIOD_MS)
 DRAW_SECONDS = (1.5, 3.0)
@@ -208,7 +208,7 @@ def measure(replicas: int, args) -> dict:
     else:
         app = start_app(["-m", "archdemo.replicas"], env, f"room-replicas{replicas}.log", ["--replicas", str(replicas)])
     try:
-        wait_http(app, timeout=300)
+        wait_ready(app, timeout=300)
         pad, change = pad_target(app.url)
         room = Room(app.url, pad, change, args.insides, args.transport)
         wall = asyncio.run(room.run(args.visitors, args.seconds, args.seed))

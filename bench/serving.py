@@ -37,7 +37,7 @@ from bench.common import (
     machine_info,
     percentile,
     table,
-    wait_http,
+    wait_ready,
     write_json,
 )
 from bench.serving_apps import CONFIGS, ratio_pairs, start_config
@@ -151,7 +151,7 @@ def run_phase(clients: list, endpoint: str, per_user: int, request_timeout: floa
 def bench_config(config: str, args: argparse.Namespace, deadline: float, downloads: Path) -> dict:
     app = start_config(config, args.device)
     try:
-        startup_s = wait_http(app, timeout=args.start_timeout)
+        startup_s = wait_ready(app, timeout=args.start_timeout)
         settings = {e: s for e, s in api_settings(app.url).items() if e in args.endpoints}
         # Tuned serving batches inside the service (archdemo/batching.py), so Gradio's own "batch" flag
         # stays off; what differs in /config is the endpoints' concurrency limit.

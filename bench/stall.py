@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from bench.common import DIGITS, RESULTS, api_client, machine_info, percentile, start_app, table, wait_http, write_json
+from bench.common import DIGITS, RESULTS, api_client, machine_info, percentile, start_app, table, wait_ready, write_json
 
 
 def phone_photo(path: Path, digit: int = 7, size: tuple[int, int] = (4000, 3000)) -> Path:
@@ -86,7 +86,7 @@ def main() -> None:
     print(f"photo: {photo.stat().st_size / 2**20:.1f} MB, 4000x3000")
     app = start_app("app.py", {}, "stall-app.log")
     try:
-        wait_http(app, timeout=300)
+        wait_ready(app, timeout=300)
         send_photos(app.url, photo, 1, [])  # warm-up: the first upload and decode are not timed
         samples: list[tuple[float, float]] = []
         stop = threading.Event()

@@ -25,7 +25,7 @@ import secrets
 import time
 from pathlib import Path
 
-from bench.common import RESULTS, machine_info, median, percentile, start_app, table, wait_http, write_json
+from bench.common import RESULTS, machine_info, median, percentile, start_app, table, wait_ready, write_json
 
 PROMPT = "ROMEO:\nWhat light through yonder window breaks?\n"
 SPEED_GOAL, SENTENCE_GOAL_S = 100.0, 1.0
@@ -185,7 +185,7 @@ def measure(replicas: int, args) -> dict:
             ["-m", "archdemo.replicas"], env, f"writing-replicas{replicas}.log", ["--replicas", str(replicas)]
         )
     try:
-        wait_http(app, timeout=300)
+        wait_ready(app, timeout=300)
         ids = dependency_ids(app.url)
         # One visitor writes first, as a host tries the app before the room comes: the room then meets a
         # running app (its writing processes start once the page is up). How long that first text took

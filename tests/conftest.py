@@ -17,6 +17,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from archdemo.deploy.processes import die_with_parent, stop_process  # noqa: E402
+from bench.common import helpers_up  # noqa: E402,F401 - test_replicas imports it from here too
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -99,20 +100,6 @@ def app_url():
     yield url
     stop_process(proc)
     log.close()
-
-
-def helpers_up(*logs: Path, timeout: float = 90.0) -> None:
-    """Until every app whose log is given has its helper processes up (they start once its page answers,
-    and their imports take the CPU for a few seconds), or ``timeout``: the tests then meet a running app,
-    as a room does. An app without helpers (one core, or turned off) is waited for no longer than that."""
-    if (os.cpu_count() or 1) < 2:
-        return
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        texts = [log.read_text(errors="replace") if log.exists() else "" for log in logs]
-        if all("picture helpers ready" in t and t.count("writing in process") >= 3 for t in texts):
-            return
-        time.sleep(0.5)
 
 
 CHROMIUM_ARGS = [

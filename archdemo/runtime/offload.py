@@ -62,14 +62,22 @@ class Offload:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self.fallbacks = 0  # calls answered here because the helpers were gone (for tests)
+        self._ready = threading.Event()  # every helper has imported what it draws with (or there are none)
 
     def start(self, workers: int, preload: Sequence[str] = (), niceness: int = 0) -> None:
         """Spawn ``workers`` helpers now (0: none), each importing ``preload`` before its first call, at
         ``niceness`` (a helper whose pictures can wait gives the CPU to what a visitor is watching)."""
         self.stop()
         self.workers, self._modules, self._niceness = max(0, int(workers)), tuple(preload), niceness
+        self._ready.clear()
         if self.workers:
             self._spawn()
+        else:
+            self._ready.set()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait until the helpers can draw (True; at once without helpers), or ``timeout`` seconds (False)."""
+        return self._ready.wait(timeout)
 
     def _spawn(self) -> ProcessPoolExecutor:
         # "spawn", not fork: the server has threads (and torch's) that a forked child would inherit half-held.
@@ -81,7 +89,7 @@ class Offload:
         )
         futures = [pool.submit(_preload, self._modules) for _ in range(self.workers)]
         self._pool = pool
-        threading.Thread(target=_report, args=(futures,), daemon=True, name="offload-start").start()
+        threading.Thread(target=_report, args=(futures, self._ready), daemon=True, name="offload-start").start()
         return pool
 
     def stop(self, kill: bool = False) -> None:
@@ -116,12 +124,13 @@ class Offload:
         return result
 
 
-def _report(futures) -> None:
+def _report(futures, ready: threading.Event) -> None:
     try:
         pids = [f.result(timeout=300) for f in futures]
         log.info("picture helpers ready: process %s", ", ".join(map(str, pids)))
     except Exception as e:  # noqa: BLE001 - logged; calls still fall back to the server
         log.warning("picture helpers did not start: %s", e)
+    ready.set()  # up or not, nobody waits longer for them
 
 
 PICTURES = Offload()  # the app's one pool: app.py starts it, the tabs' insides run through it
