@@ -27,7 +27,7 @@ from archdemo.ui import CSS, build
 from archdemo.ui.limits import request_limits
 from archdemo.ui.live import live_routes
 from archdemo.ui.model_table import latency_ms
-from archdemo.ui.serving import async_login_check
+from archdemo.ui.serving import async_login_check, lean_sessions
 from archdemo.weights.registry import MODELS
 from archdemo.weights.store import ModelStore
 
@@ -204,6 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     if tuned:
         async_login_check(getattr(demo, "server_app", None))  # warns and changes nothing if Gradio differs
+        lean_sessions()  # the same
     # The helper processes start once the app answers: started before, their imports took the two cores
     # from the app's own start (bench.cold_start, first answer: 9.6 s so, 7.0 s now, 7.3 s without them).
     # Until they are up, pictures are drawn here and a text waits for its writer (once, after a start).

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 
 from fastapi import Depends, HTTPException, status
+from gradio import state_holder
 
 log = logging.getLogger("archdemo.ui")
 
@@ -43,3 +45,43 @@ def _routes(routes):
         inner = getattr(r, "original_router", None) or getattr(r, "app", None)
         if inner is not None and hasattr(inner, "routes"):
             yield from _routes(inner.routes)
+
+
+class _NoCopies:
+    """What ``SessionState.__init__`` reads of a Blocks, with no blocks to copy the configs of."""
+
+    blocks: dict = {}  # noqa: RUF012 - read, never written
+
+    def __init__(self, blocks) -> None:
+        self.default_config = blocks.default_config
+
+
+def lean_sessions() -> bool:
+    """A visitor's new session without a copy of every component's config.
+
+    At a session's first event, Gradio's ``SessionState`` builds the config of every component of the app
+    for deep links (``gr.DeepLinkButton``, which this app has none of): 19 ms for this app's 372 blocks, on
+    the event loop. A class opening the link together is 100 new sessions, about 2 s in which the loop
+    serves nobody: in bench.room, every pen-up slower than 0.4 s came in the room's first 5 s. Here a
+    session starts with none of those copies and records the config of each component it changes, which
+    Gradio already does for those (``_update_value_in_config``), so a deep link would still hold every
+    change. Returns False (and changes nothing) if Gradio's ``SessionState`` no longer looks as expected.
+    """
+    cls = state_holder.SessionState
+    if getattr(cls.__init__, "lean", False):
+        return True
+    try:
+        source = inspect.getsource(cls.__init__)
+    except (OSError, TypeError):
+        source = ""
+    if "config_values" not in source or "default_config" not in source or "blocks.blocks" not in source:
+        log.warning("Gradio's SessionState has changed; each new session keeps copying every config")
+        return False
+    original = cls.__init__
+
+    def __init__(self, blocks) -> None:  # noqa: N807 - it replaces SessionState.__init__
+        original(self, _NoCopies(blocks))
+
+    __init__.lean = True
+    cls.__init__ = __init__
+    return True
