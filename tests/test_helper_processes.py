@@ -103,6 +103,7 @@ def test_a_visitor_who_leaves_frees_their_row_in_the_writing_process(apart):
     run.close()  # the visitor left after the first piece
     generate(apart, "char_rnn", PROMPT, 40, 0.8, 1)  # another visitor's text carries the counters back
     assert loop.rows_stepped - before < 2000  # the left row was not written to its end
+    assert loop.rows == 0  # and the server forgot both streams: the left one too, not only the finished one
 
 
 def test_a_writing_process_that_dies_fails_its_texts_with_a_sentence_then_comes_back(apart):

@@ -92,9 +92,19 @@ class LoopApart:
             self._ensure()
             sid = next(self._ids)
             self._streams[sid] = stream
-            stream.on_close = lambda: self._send(("close", sid))
+            stream.on_close = lambda: self._close(sid)
             self._conn.send(("join", sid, stream.task, stream.length, sorted(stream.pieces)))
         return stream
+
+    @property
+    def rows(self) -> int:
+        """The streams this loop is writing now."""
+        return len(self._streams)
+
+    def _close(self, sid: int) -> None:
+        """A visitor left: the child frees the row, and this side forgets the stream."""
+        self._streams.pop(sid, None)
+        self._send(("close", sid))
 
     def _send(self, message: tuple) -> None:
         with self._lock:
