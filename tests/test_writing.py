@@ -190,6 +190,13 @@ def test_a_visitor_who_leaves_frees_their_row(store, name):
     assert loop.batch.n == 0
 
 
+def test_the_gpt_writes_at_the_servers_priority_and_the_others_give_way(store):
+    loops = {name: decoding_loop(store, name) for name in CHAR_MODELS}
+    assert loops["char_gpt"].niceness == 0  # the slowest step: everyone's texts wait for it
+    assert {loops[n].niceness for n in CHAR_MODELS if n != "char_gpt"} == {store.settings.writer_niceness}
+    assert store.settings.writer_niceness > 0
+
+
 def test_figures_draw_from_a_writing(store):
     rnn = list(write(store, "char_rnn", PROMPT, 30, 1.0, 0))[-1]
     gpt = list(write(store, "char_gpt", PROMPT, 30, 1.0, 0))[-1]
