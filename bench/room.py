@@ -141,6 +141,11 @@ class Room:
         # Each visitor its own cookie jar, as each browser has: behind nginx, the affinity cookie keeps a
         # visitor's queue join and its event stream on one replica (one shared jar mixed them up).
         async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+            # The page first, as a browser loads it: behind nginx its answer sets the affinity cookie. Without
+            # it, a visitor's first pen-up joined the queue on one replica (keyed by address) and read its
+            # stream from the other (keyed by the cookie the join set): 53-59 "cut" streams, every one a
+            # visitor's first, and none a browser would meet.
+            await client.get(self.url + "/")
             await self._visit(client, rng, stop)
 
     async def _visit(self, client, rng: random.Random, stop: float) -> None:
