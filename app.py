@@ -43,6 +43,11 @@ API_CONCURRENCY = 16
 # on this 2-core machine (8 clients, /rnn_sentiment, 3,200 requests): 79-91 req/s and +93 MB resident
 # memory with Gradio's setting, 125-133 req/s and +13 MB with these.
 PICTURE_MODULES = ("archdemo.ui.digit_readers", "archdemo.ui.write")  # what the picture helpers draw with
+# The picture helpers' nice value: pictures come after what a visitor watches live (a readout, a text), so
+# they take the CPU the server and the GPT's loop leave. bench.writing --room, 30 visitors, two helpers: at
+# nice 0 the texts slowed to 76-78 chars/s (90-92 with one helper); at 10, 91-97, their pictures drawn
+# 4.2 s after the text at the median (one helper: 7.4 s). The drawing room's pen-up insides: p95 119-123 ms.
+PICTURE_NICENESS = 10
 GRADIO_ANALYTICS = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000", "GRADIO_ANALYTICS_MAX_EVENTS": "1000"}
 
 
@@ -107,7 +112,7 @@ def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = N
         "--picture-workers",
         type=int,
         help="helper processes that draw the insides' pictures off the server's GIL; 0 = in the server "
-        "(default: $ARCHDEMO_PICTURE_WORKERS, else 1 when tuned on 2+ cores)",
+        "(default: $ARCHDEMO_PICTURE_WORKERS, else 2 when tuned on 2+ cores)",
     )
     p.add_argument(
         "--writer-processes",
@@ -208,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     # The helper processes start once the app answers: started before, their imports took the two cores
     # from the app's own start (bench.cold_start, first answer: 9.6 s so, 7.0 s now, 7.3 s without them).
     # Until they are up, pictures are drawn here and a text waits for its writer (once, after a start).
-    PICTURES.start(settings.picture_workers, preload=PICTURE_MODULES)
+    PICTURES.start(settings.picture_workers, preload=PICTURE_MODULES, niceness=PICTURE_NICENESS)
     start_writing(store)
     threading.Thread(target=say_when_ready, args=(store,), name="helpers-ready", daemon=True).start()
     signal.signal(signal.SIGTERM, functools.partial(stop_helpers, store))

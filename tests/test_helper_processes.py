@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -30,6 +32,13 @@ PROMPT = "ROMEO:\nWhat light"
 
 def helper_pid() -> int:
     return os.getpid()
+
+
+def imported_before_this_call(module: str) -> tuple[int, bool]:
+    """(this helper's pid, whether ``module`` was imported before the call came), a second later."""
+    was = module in sys.modules
+    time.sleep(1.0)  # held long enough that the next call goes to another helper
+    return os.getpid(), was
 
 
 def refuse(text: str) -> None:
@@ -59,6 +68,22 @@ def test_the_pen_up_pictures_drawn_apart_are_the_ones_drawn_here(pictures, store
     files = [v for v in here if isinstance(v, str)]
     assert len(files) == 3 + 4 and all(os.path.getsize(f) > 0 for f in files)
     assert here[1] == here[4]  # the CNN's evidence picture is drawn once, shown twice
+
+
+def test_every_picture_helper_has_imported_what_it_draws_with_before_its_first_visitor():
+    pool = Offload()
+    # A module that neither the app nor this file imports (unpickling the call imports both in the helper).
+    pool.start(2, preload=["archdemo.tools.calibration"])
+    try:
+        assert pool.wait_ready(120)
+        with ThreadPoolExecutor(2) as calls:  # two calls at once: one on each helper
+            answers = list(
+                calls.map(lambda _: pool.run(imported_before_this_call, "archdemo.ui.digit_readers"), range(2))
+            )
+        assert len({pid for pid, _ in answers}) == 2
+        assert all(was for _, was in answers)  # the second helper too, not only the first one up
+    finally:
+        pool.stop()
 
 
 def test_a_picture_helper_that_dies_is_replaced_and_the_call_answered_here():
@@ -121,12 +146,12 @@ def test_a_writing_process_that_dies_fails_its_texts_with_a_sentence_then_comes_
 def test_the_server_turns_its_helpers_on_where_they_pay():
     tuned = app.parse_args([], environ={})
     cores = os.cpu_count() or 1
-    assert (tuned.picture_workers, tuned.writer_processes) == ((1, True) if cores >= 2 else (0, False))
+    assert (tuned.picture_workers, tuned.writer_processes) == ((2, True) if cores >= 2 else (0, False))
     assert app.parse_args(["--serving", "defaults"], environ={}).writer_processes is False
     off = app.parse_args(["--picture-workers", "0", "--writer-processes", "off"], environ={})
     assert (off.picture_workers, off.writer_processes) == (0, False)
-    env = app.parse_args([], environ={"ARCHDEMO_PICTURE_WORKERS": "2", "ARCHDEMO_WRITER_PROCESSES": "off"})
-    assert (env.picture_workers, env.writer_processes) == (2, False)
+    env = app.parse_args([], environ={"ARCHDEMO_PICTURE_WORKERS": "3", "ARCHDEMO_WRITER_PROCESSES": "off"})
+    assert (env.picture_workers, env.writer_processes) == (3, False)
     assert Settings().picture_workers == 0 and not Settings().writer_processes  # the tests' own store
     with pytest.raises(ValueError, match="picture_workers"):
         Settings(picture_workers=-1)

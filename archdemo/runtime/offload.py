@@ -42,16 +42,19 @@ def die_with_server() -> None:
     threading.Thread(target=watch, name="server-watch", daemon=True).start()
 
 
-def _start_helper(niceness: int) -> None:
+def _start_helper(niceness: int, modules: Sequence[str], started) -> None:
+    """Each helper, before its first call: watch the server, take its nice value, import what it draws
+    with, then wait until every helper has (``started``, a barrier): otherwise the first helper up took
+    every start-up call, and the others met their first visitor with nothing imported."""
     die_with_server()
     if niceness:
         os.nice(niceness)
-
-
-def _preload(modules: Sequence[str]) -> int:
     for name in modules:
         importlib.import_module(name)
-    return os.getpid()
+    try:
+        started.wait(timeout=300)
+    except threading.BrokenBarrierError:  # a helper that never came: the others draw anyway
+        pass
 
 
 class Offload:
@@ -81,15 +84,17 @@ class Offload:
 
     def _spawn(self) -> ProcessPoolExecutor:
         # "spawn", not fork: the server has threads (and torch's) that a forked child would inherit half-held.
+        context = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(
             self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=context,
             initializer=_start_helper,
-            initargs=(self._niceness,),
+            initargs=(self._niceness, self._modules, context.Barrier(self.workers)),
         )
-        futures = [pool.submit(_preload, self._modules) for _ in range(self.workers)]
+        # One call per helper: the pool spawns a helper per call it cannot give an idle one, so all start now.
+        futures = [pool.submit(os.getpid) for _ in range(self.workers)]
         self._pool = pool
-        threading.Thread(target=_report, args=(futures, self._ready), daemon=True, name="offload-start").start()
+        threading.Thread(target=_report, args=(pool, futures, self._ready), daemon=True, name="offload-start").start()
         return pool
 
     def stop(self, kill: bool = False) -> None:
@@ -124,9 +129,11 @@ class Offload:
         return result
 
 
-def _report(futures, ready: threading.Event) -> None:
+def _report(pool: ProcessPoolExecutor, futures, ready: threading.Event) -> None:
     try:
-        pids = [f.result(timeout=300) for f in futures]
+        for f in futures:
+            f.result(timeout=300)
+        pids = sorted(getattr(pool, "_processes", {}))  # every helper, whichever answered the calls
         log.info("picture helpers ready: process %s", ", ".join(map(str, pids)))
     except Exception as e:  # noqa: BLE001 - logged; calls still fall back to the server
         log.warning("picture helpers did not start: %s", e)
