@@ -45,8 +45,9 @@ API_CONCURRENCY = 16
 PICTURE_MODULES = ("archdemo.ui.digit_readers", "archdemo.ui.write")  # what the picture helpers draw with
 # The picture helpers' nice value: pictures come after what a visitor watches live (a readout, a text), so
 # they take the CPU the server and the GPT's loop leave. bench.writing --room, 30 visitors, two helpers: at
-# nice 0 the texts slowed to 76-78 chars/s (90-92 with one helper); at 10, 91-97, their pictures drawn
-# 4.2 s after the text at the median (one helper: 7.4 s). The drawing room's pen-up insides: p95 119-123 ms.
+# nice 0 the texts slowed to 76-78 chars/s (90-92 with one helper); at 10 they were as fast as with one
+# (86 against 87-88 in the same hour), their pictures drawn 4.2 s after the text at the median (one helper:
+# 7.4 s). The drawing room's pen-up insides: p95 116-138 ms.
 PICTURE_NICENESS = 10
 GRADIO_ANALYTICS = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000", "GRADIO_ANALYTICS_MAX_EVENTS": "1000"}
 
