@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 
 from archdemo.device import worth_a_gpu_call, zerogpu
-from archdemo.runtime.heap import return_large_buffers
+from archdemo.runtime.heap import freeze_startup_objects, return_large_buffers
 from archdemo.runtime.offload import PICTURES
 from archdemo.runtime.threads import serving_threads
 from archdemo.serving.answers import Answers
@@ -218,6 +218,8 @@ def main(argv: list[str] | None = None) -> None:
     start_writing(store)
     threading.Thread(target=say_when_ready, args=(store,), name="helpers-ready", daemon=True).start()
     signal.signal(signal.SIGTERM, functools.partial(stop_helpers, store))
+    if tuned:
+        log.info("%d objects made at start kept out of the garbage collector's rounds", freeze_startup_objects())
     if settings.share and not demo.share_url:
         # Gradio prints its own hint; this line says what it means for the person running the app.
         log.warning(

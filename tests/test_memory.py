@@ -9,15 +9,19 @@ memory (``ru_maxrss``) over what it held before must stay under 2 GB.
 
 from __future__ import annotations
 
+import gc
 import json
 import struct
 import subprocess
 import sys
+import weakref
 import zlib
 from pathlib import Path
 
 from conftest import ROOT
 from PIL import Image
+
+from archdemo.runtime.heap import freeze_startup_objects
 
 W, H = 8192, 4882  # 40 megapixels: the most check_image_size accepts
 LIMIT_MB = 2048
@@ -96,3 +100,22 @@ def test_the_worst_images_at_the_apis_concurrency_stay_under_2_gb(tmp_path):
     grew = found["peak_mb"] - found["idle_mb"]
     print(f"peak {found['peak_mb']:.0f} MB, idle {found['idle_mb']:.0f} MB: +{grew:.0f} MB")
     assert grew < LIMIT_MB, found
+
+
+class _Node:
+    """Something a reference cycle can be made of (and a weak reference can watch)."""
+
+
+def test_what_lives_at_start_leaves_the_collectors_rounds_and_garbage_made_at_start_is_still_freed():
+    garbage = _Node()
+    garbage.me = garbage  # a cycle: only the collector frees it
+    gone = weakref.ref(garbage)
+    del garbage
+    kept = [_Node() for _ in range(2000)]
+    try:
+        frozen = freeze_startup_objects()
+        assert gone() is None  # collected before the freeze, not kept for ever
+        assert frozen == gc.get_freeze_count() > len(kept)
+        assert len(gc.get_objects()) < frozen  # a full collection now walks only what came later
+    finally:
+        gc.unfreeze()  # the other tests' objects go back to the collector
