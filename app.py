@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import replace
 
+from archdemo.deploy.processes import READY
 from archdemo.device import worth_a_gpu_call, zerogpu
 from archdemo.runtime.heap import freeze_startup_objects, return_large_buffers
 from archdemo.runtime.offload import PICTURES
@@ -32,7 +33,6 @@ from archdemo.weights.registry import MODELS
 from archdemo.weights.store import ModelStore
 
 log = logging.getLogger("archdemo.app")
-READY = "ready for a room"  # the log line that says every helper process is up
 # Quick API requests (a digit, a sentence) in flight at once when tuned: enough to keep the micro-batchers'
 # batches full while the preprocessing of other requests runs on the worker threads. Writing jobs are a
 # group of their own (--max-writers): they take seconds, and shared a limit with the quick ones they held
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
         lean_sessions()  # the same
     # The helper processes start once the app answers: started before, their imports took the two cores
     # from the app's own start (bench.cold_start, first answer: 9.6 s so, 7.0 s now, 7.3 s without them).
-    # Until they are up, pictures are drawn here and a text waits for its writer (once, after a start).
+    # Until they are up, a pen-up's pictures and a text wait for them (once, after a start).
     PICTURES.start(settings.picture_workers, preload=PICTURE_MODULES, niceness=PICTURE_NICENESS)
     start_writing(store)
     threading.Thread(target=say_when_ready, args=(store,), name="helpers-ready", daemon=True).start()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archdemo.deploy.processes import die_with_parent
+from archdemo.deploy.processes import die_with_parent, helpers_up
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -202,21 +202,6 @@ def wait_http(app: App, timeout: float) -> float:
             pass
         time.sleep(0.05)
     raise TimeoutError(f"{app.url} did not answer within {timeout:.0f} s:\n{app.log_tail()}")
-
-
-READY = "ready for a room"  # app.py's log line once its helper processes are up (app.say_when_ready)
-
-
-def helpers_up(*logs: Path, timeout: float = 120.0) -> bool:
-    """Until every app whose log is given says it is ready for a room, or ``timeout`` (False). Its helper
-    processes start once the page answers, and their imports take the CPU for a few seconds; a room meets a
-    running app, so the tests and the rooms wait for them."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if all(READY in (log.read_text(errors="replace") if log.exists() else "") for log in logs):
-            return True
-        time.sleep(0.25)
-    return False
 
 
 def wait_ready(app: App, timeout: float) -> float:

@@ -16,8 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from archdemo.deploy.processes import die_with_parent, stop_process  # noqa: E402
-from bench.common import helpers_up  # noqa: E402,F401 - test_replicas imports it from here too
+from archdemo.deploy.processes import die_with_parent, helpers_up, stop_process  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

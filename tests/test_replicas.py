@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, helpers_up
+from conftest import ROOT, free_port
 from test_browser import open_tab
 
-from archdemo.deploy.processes import die_with_parent, stop_process
+from archdemo.deploy.processes import die_with_parent, helpers_up, stop_process
 from bench.common import DIGITS, api_client
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -8,9 +8,12 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import time
 import urllib.request
+from pathlib import Path
 
 STOP_TIMEOUT_S = 15.0  # after SIGTERM, seconds a process may take before it is killed
+READY = "ready for a room"  # app.py's log line once its helper processes are up (app.say_when_ready)
 
 
 def die_with_parent() -> None:
@@ -49,6 +52,18 @@ def answers(url: str) -> bool:
             return r.status == 200
     except OSError:
         return False
+
+
+def helpers_up(*logs: Path, timeout: float = 120.0) -> bool:
+    """Until every app whose log is given says it is ready for a room, or ``timeout`` (False). Its helper
+    processes start once the page answers, and their imports take the CPU for a few seconds; a room meets a
+    running app, so the tests and the benchmarks' rooms wait for them."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if all(READY in (log.read_text(errors="replace") if log.exists() else "") for log in logs):
+            return True
+        time.sleep(0.25)
+    return False
 
 
 def stop_process(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT_S) -> None:

@@ -206,18 +206,19 @@ def start_writing(store: ModelStore) -> None:
         decoding_loop(store, name)
 
 
+def _started_loops(store: ModelStore) -> list[DecodingLoop | LoopApart]:
+    with _LOOPS_LOCK:
+        return list(_LOOPS.get(store, {}).values())
+
+
 def writing_ready(store: ModelStore, timeout: float) -> bool:
     """Wait until every writing process of this store can write (True; at once for loops in threads)."""
-    with _LOOPS_LOCK:
-        loops = list(_LOOPS.get(store, {}).values())
-    return all(loop.wait_ready(timeout) for loop in loops if hasattr(loop, "wait_ready"))
+    return all(loop.wait_ready(timeout) for loop in _started_loops(store) if hasattr(loop, "wait_ready"))
 
 
 def stop_writing(store: ModelStore) -> None:
     """Every writing process of this store stopped (its loops in threads go with the server)."""
-    with _LOOPS_LOCK:
-        loops = list(_LOOPS.get(store, {}).values())
-    for loop in loops:
+    for loop in _started_loops(store):
         if hasattr(loop, "stop"):
             loop.stop()
 
