@@ -28,7 +28,9 @@ def page(browser, app_url):
 
 def draw(page, selector: str, strokes: list[list[tuple[float, float]]]) -> None:
     """Draw strokes given in [-1, 1] coordinates around the centre of the editor's canvas."""
-    box = page.locator(f"{selector} canvas").first.bounding_box()
+    canvas = page.locator(f"{selector} canvas").first
+    canvas.wait_for(state="visible", timeout=30_000)  # a tab opened by a link shows it a moment later
+    box = canvas.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     r = min(box["width"], box["height"]) * 0.35
     for stroke in strokes:

@@ -25,7 +25,9 @@ def visit(browser, app_url):
         contexts.append(ctx)
         page = ctx.new_page()
         page.goto(app_url + query)
-        page.wait_for_selector("#cnn-sketchpad canvas", timeout=30_000)
+        # Attached, not visible: a link may open another tab, and on a busy machine it is open
+        # before the CNN tab's canvas was ever shown (CI saw the canvas hidden for 30 s).
+        page.wait_for_selector("#cnn-sketchpad canvas", state="attached", timeout=30_000)
         return page
 
     yield go
