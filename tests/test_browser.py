@@ -41,7 +41,7 @@ def draw(page, selector: str, strokes: list[list[tuple[float, float]]]) -> None:
         page.mouse.up()
 
 
-def wait_for_final_reading(page, selector: str, timeout: float = 20_000) -> None:
+def wait_for_final_reading(page, selector: str, timeout: float = 30_000) -> None:
     """Until the live readout answers the finished drawing: nothing in flight or due (pad.js's liveIdle)."""
     idle = f"{selector} [data-live-idle], {selector}[data-live-idle]"
     page.wait_for_function(f"() => document.querySelector('{idle}')", timeout=timeout)
@@ -70,7 +70,7 @@ def test_cnn_tab_is_ready_to_draw_and_predicts_while_drawing(page):
     assert lines[0] == "7", text
     assert text.count("%") == 10  # every class's probability is shown
     page.locator("#cnn-clear").click()
-    page.wait_for_function("() => !/%/.test(document.querySelector('#cnn-prediction').innerText)", timeout=10_000)
+    page.wait_for_function("() => !/%/.test(document.querySelector('#cnn-prediction').innerText)", timeout=30_000)
     draw(page, "#cnn-sketchpad", ONE)
     wait_for_final_reading(page, "#cnn-sketchpad")
     assert page.locator("#cnn-prediction .pad-top").inner_text().strip() == "1"
@@ -123,7 +123,7 @@ def test_a_finger_draws_on_the_pad(browser, app_url):
         page.wait_for_timeout(16)
     touch("touchEnd", [])
     page.wait_for_function(
-        "() => /^\\s*1\\b/.test(document.querySelector('#cnn-prediction').innerText)", timeout=15_000
+        "() => /^\\s*1\\b/.test(document.querySelector('#cnn-prediction').innerText)", timeout=30_000
     )
     assert page.evaluate("() => window.scrollY") == scrolled  # the finger drew; it did not scroll the page
     ctx.close()
@@ -156,7 +156,7 @@ def src(page, selector: str) -> str | None:
     )
 
 
-def wait_for_new_src(page, selector: str, old: str | None, timeout: float = 20_000) -> str:
+def wait_for_new_src(page, selector: str, old: str | None, timeout: float = 30_000) -> str:
     page.wait_for_function(
         "([sel, old]) => { const i = document.querySelector(sel + ' img');"
         " return i && i.getAttribute('src') !== old; }",
@@ -170,7 +170,7 @@ def test_cnn_insides_appear_and_follow_the_drawing(page):
     draw(page, "#cnn-sketchpad", SEVEN)
     shown = {sel: wait_for_new_src(page, sel, None) for sel in ("#cnn-input28", "#cnn-cam", "#cnn-features")}
     page.locator("#cnn-clear").click()
-    page.wait_for_function("() => !document.querySelector('#cnn-cam img')", timeout=10_000)
+    page.wait_for_function("() => !document.querySelector('#cnn-cam img')", timeout=30_000)
     draw(page, "#cnn-sketchpad", ONE)
     for sel, old in shown.items():
         assert wait_for_new_src(page, sel, old) != old
@@ -182,19 +182,19 @@ def test_text_tabs_answer_as_you_type(page):
         box = page.locator(f"#{name}-input textarea")
         box.fill("A beautiful and moving film.")
         page.wait_for_function(
-            f"() => /positive/.test(document.querySelector('#{name}-prediction').innerText)", timeout=15_000
+            f"() => /positive/.test(document.querySelector('#{name}-prediction').innerText)", timeout=30_000
         )
         box.fill("A dull and lifeless film.")
         page.wait_for_function(
             f"() => /Sentiment\\s+negative/.test(document.querySelector('#{name}-prediction').innerText)",
-            timeout=15_000,
+            timeout=30_000,
         )
 
 
 def test_autoencoder_tab_shows_clean_noisy_denoised_and_reacts(page):
     open_tab(page, "Autoencoder")
     page.wait_for_function(
-        "() => document.querySelectorAll('#ae-clean img, #ae-noisy img, #ae-output img').length === 3", timeout=20_000
+        "() => document.querySelectorAll('#ae-clean img, #ae-noisy img, #ae-output img').length === 3", timeout=30_000
     )
     metrics = page.locator("#ae-metrics").inner_text()
     assert "PSNR" in metrics and "The CNN reads" in metrics
@@ -210,7 +210,7 @@ def test_autoencoder_tab_shows_clean_noisy_denoised_and_reacts(page):
 
 def test_autoencoder_tab_takes_a_drawing_and_an_upload(page, tmp_path):
     open_tab(page, "Autoencoder")
-    page.wait_for_function("() => document.querySelectorAll('#ae-clean img').length === 1", timeout=20_000)
+    page.wait_for_function("() => document.querySelectorAll('#ae-clean img').length === 1", timeout=30_000)
     clean = src(page, "#ae-clean")
     page.locator("#ae-clear").click()
     draw(page, "#ae-input", ONE)
@@ -231,7 +231,7 @@ def test_rnn_and_transformer_insides_follow_the_sentence(page):
     opened = {sel: wait_for_new_src(page, sel, None) for sel in ("#rnn-belief", "#rnn-hidden")}  # read on opening
     page.locator("#rnn-input textarea").fill("A beautiful and moving film.")
     belief, hidden = (wait_for_new_src(page, sel, old) for sel, old in opened.items())
-    page.wait_for_function("() => /moving/.test(document.querySelector('#rnn-tokens').innerText)", timeout=20_000)
+    page.wait_for_function("() => /moving/.test(document.querySelector('#rnn-tokens').innerText)", timeout=30_000)
     assert page.locator("#rnn-tokens").inner_text().count("moving") == 1
     page.locator("#rnn-input textarea").fill("Not a beautiful film at all.")
     assert wait_for_new_src(page, "#rnn-belief", belief) != belief
@@ -267,7 +267,7 @@ def test_the_transformer_tab_chooses_its_reader(page):
     page.wait_for_function(
         "() => document.querySelectorAll('#transformer-head input').length"
         " && document.querySelector('#transformer-layer input').value === '2'",
-        timeout=20_000,
+        timeout=30_000,
     )
     assert len(menu_choices(page, "#transformer-head")) == 1 + 4
 
@@ -282,7 +282,7 @@ def test_compare_tab_measures_every_model_and_reads_with_three(page):
     for spec in MODELS.values():
         assert spec.title in table
     for side in ("rnn", "transformer", "pretrained_transformer"):
-        page.wait_for_function(f"() => /%/.test(document.querySelector('#compare-{side}')?.innerText)", timeout=20_000)
+        page.wait_for_function(f"() => /%/.test(document.querySelector('#compare-{side}')?.innerText)", timeout=30_000)
     page.wait_for_function("() => / of 60/.test(document.querySelector('#compare-negation')?.innerText)")
     wait_for_new_src(page, "#compare-by-length", None)
 

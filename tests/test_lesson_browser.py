@@ -162,7 +162,7 @@ def test_copy_link_makes_a_link_that_opens_the_same_sentence(visit):
     open_tab(page, "RNN")
     page.locator("#rnn-input textarea").fill("Dull and far too long.")
     page.locator("#rnn-copy-link").click()
-    page.wait_for_selector("#rnn-link .lesson-url", timeout=10_000)
+    page.wait_for_selector("#rnn-link .lesson-url", timeout=30_000)
     url = page.locator("#rnn-link .lesson-url").input_value()
     assert "tab=rnn" in url and "text=Dull+and+far+too+long." in url
     again = visit(url.split("/", 3)[3])

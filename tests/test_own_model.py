@@ -251,15 +251,15 @@ def test_a_visitor_loads_their_own_cnn_in_the_browser_and_goes_back(app_page):
     page = app_page
     draw(page, "#cnn-sketchpad", SEVEN)
     prediction = "document.querySelector('#cnn-prediction').innerText"
-    page.wait_for_function(f"() => /^\\s*7\\b/.test({prediction})", timeout=15_000)
+    page.wait_for_function(f"() => /^\\s*7\\b/.test({prediction})", timeout=30_000)
 
     assert "ORG/NAME" in ask_for_model(page, "cnn", "not a repo", "Not loaded")
     ask_for_model(page, "cnn", "someone/lettered-cnn", "Using someone\\/lettered-cnn")
     # The drawing is read again by the visitor's model: its labels are letters.
-    page.wait_for_function(f"() => /^\\s*[a-j]\\b/.test({prediction})", timeout=15_000)
+    page.wait_for_function(f"() => /^\\s*[a-j]\\b/.test({prediction})", timeout=30_000)
 
     page.locator("#cnn-own-reset").click()
-    page.wait_for_function(f"() => /^\\s*7\\b/.test({prediction})", timeout=15_000)
+    page.wait_for_function(f"() => /^\\s*7\\b/.test({prediction})", timeout=30_000)
 
 
 @pytest.mark.browser
@@ -271,10 +271,10 @@ def test_the_attention_menus_follow_a_loaded_transformers_layers_and_heads(app_p
     page.locator("#transformer-input textarea").fill("a warm and funny film")
     ask_for_model(page, "transformer", "someone/small-transformer", "Using someone\\/small-transformer")
     # 1 layer, 2 heads: the menus offer exactly those, and the map is redrawn for that model.
-    page.wait_for_function("() => document.querySelector('#transformer-layer input').value === '1'", timeout=15_000)
+    page.wait_for_function("() => document.querySelector('#transformer-layer input').value === '1'", timeout=30_000)
     page.locator("#transformer-head input").click()
     options = page.get_by_role("option")
-    options.first.wait_for(timeout=10_000)
+    options.first.wait_for(timeout=30_000)
     assert [o.replace("✓", "").strip() for o in options.all_inner_texts()] == ["all (average)", "1", "2"]
 
 

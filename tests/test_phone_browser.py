@@ -86,7 +86,7 @@ def test_each_tabs_input_starts_within_the_first_screen(browser, app_url, theme)
     for name, selector in TABS.items():
         page.evaluate("() => window.scrollTo(0, 0)")
         page.get_by_role("tab", name=name, exact=True).click()
-        page.locator(selector).wait_for(state="visible", timeout=15_000)
+        page.locator(selector).wait_for(state="visible", timeout=30_000)
         box = page.locator(selector).bounding_box()
         assert page.evaluate("() => window.scrollY") == 0
         # Its top, and at least 80 px of it, within the first 844 px: the visitor sees where to start.

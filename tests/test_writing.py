@@ -303,7 +303,7 @@ def test_a_visitor_watches_both_models_write_in_a_browser(browser, app_url, tmp_
     seen = page.evaluate("() => window.seenLengths")
     assert any(0 < n < 400 for shown in seen for n in shown), seen[-5:]  # it arrived in pieces, not all at the end
     for plot in ("write-candidates", "write-memory", "write-attention", "write-curves"):
-        page.locator(f"#{plot} img").first.wait_for(timeout=15_000)
+        page.locator(f"#{plot} img").first.wait_for(timeout=30_000)
     assert "First characters after" in page.locator("#write-speed").inner_text()
     page.screenshot(path=str(tmp_path / "write.png"), full_page=True)
     page.context.close()
