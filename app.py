@@ -28,7 +28,7 @@ from archdemo.ui import CSS, build
 from archdemo.ui.limits import request_limits
 from archdemo.ui.live import live_routes
 from archdemo.ui.model_table import latency_ms
-from archdemo.ui.serving import async_login_check, lean_sessions
+from archdemo.ui.serving import async_login_check, lean_sessions, quick_static_check
 from archdemo.weights.registry import MODELS
 from archdemo.weights.store import ModelStore
 
@@ -211,6 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     if tuned:
         async_login_check(getattr(demo, "server_app", None))  # warns and changes nothing if Gradio differs
         lean_sessions()  # the same
+        quick_static_check()  # the same
     # The helper processes start once the app answers: started before, their imports took the two cores
     # from the app's own start (bench.cold_start, first answer: 9.6 s so, 7.0 s now, 7.3 s without them).
     # Until they are up, a pen-up's pictures and a text wait for them (once, after a start).

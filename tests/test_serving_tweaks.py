@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import gradio as gr
 import httpx
 import pytest
@@ -9,7 +11,7 @@ from conftest import free_port
 from gradio.state_holder import SessionState
 from gradio_client import Client
 
-from archdemo.ui.serving import async_login_check, lean_sessions
+from archdemo.ui.serving import _dependencies, _routes, async_login_check, lean_sessions
 
 
 @pytest.mark.parametrize("auth, expected", [(None, 200), (("teacher", "secret"), 401)])
@@ -20,7 +22,11 @@ def test_the_coroutine_login_check_is_installed_and_still_refuses_strangers(auth
     demo.launch(server_port=port, auth=auth, prevent_thread_lock=True)
     try:
         assert async_login_check(demo.server_app)
-        assert len(demo.server_app.dependency_overrides) == 1
+        assert not demo.server_app.dependency_overrides  # swapped in place: FastAPI rebuilds overrides per request
+        routes = list(_routes(demo.server_app.routes))
+        checks = [d.call for r in routes for d in _dependencies(getattr(r, "dependant", None))]
+        checks = [c for c in checks if getattr(c, "__name__", "") == "login_check"]
+        assert len(checks) >= 10 and all(inspect.iscoroutinefunction(c) for c in checks)  # the queue, uploads...
         r = httpx.get(f"http://127.0.0.1:{port}/gradio_api/queue/status", timeout=10)
         assert r.status_code == expected
     finally:
@@ -46,3 +52,33 @@ def test_a_lean_session_copies_no_configs_and_keeps_each_visitors_state():
         assert second.predict(api_name="/bump") == "1"  # another visitor's own
     finally:
         demo.close()
+
+
+def test_the_quick_static_check_answers_as_gradios_own(tmp_path):
+    from gradio import utils
+    from gradio.data_classes import FileData
+
+    from archdemo.ui.serving import quick_static_check
+
+    static, other = tmp_path / "static", tmp_path / "other"
+    (static / "sub").mkdir(parents=True)
+    other.mkdir()
+    for f in (static / "a.png", static / "sub" / "b.png", other / "c.png"):
+        f.write_bytes(b"x")
+    (other / "link.png").symlink_to(static / "a.png")  # a link into a static folder is static
+    (static / "out.png").symlink_to(other / "c.png")  # and one out of it is not
+    paths = [static, tmp_path / "one.png"]
+    (tmp_path / "one.png").write_bytes(b"x")
+    cases = [
+        static / "a.png", str(static / "sub" / "b.png"), other / "c.png", str(other / "link.png"),
+        str(static / "out.png"), str(tmp_path / "one.png"), str(tmp_path / "missing.png"),
+        f"{static}/sub/../a.png", FileData(path=str(static / "a.png")), FileData(path=str(other / "c.png")), 42, None,
+    ]  # fmt: skip
+    resolved = [p.resolve() for p in paths]
+    original = utils._is_static_file
+    expected = [original(c, resolved) for c in cases]
+    assert quick_static_check() and quick_static_check()  # twice is once
+    assert utils._is_static_file is not original
+    assert [utils._is_static_file(c, resolved) for c in cases] == expected
+    assert expected == [True, True, False, True, False, True, False, True, True, False, False, False]
+    assert utils._is_static_file(static / "a.png", []) is False
