@@ -142,6 +142,6 @@ def quick_static_check() -> bool:
         resolved = utils.abspath(file_path).resolve()
         return any(resolved.is_relative_to(static) for static in static_files)
 
-    _is_static_file.quick = True
+    _is_static_file.quick, _is_static_file.original = True, utils._is_static_file
     utils._is_static_file = _is_static_file
     return True
