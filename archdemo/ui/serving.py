@@ -89,11 +89,7 @@ def lean_sessions() -> bool:
     cls = state_holder.SessionState
     if getattr(cls.__init__, "lean", False):
         return True
-    try:
-        source = inspect.getsource(cls.__init__)
-    except (OSError, TypeError):
-        source = ""
-    if "config_values" not in source or "default_config" not in source or "blocks.blocks" not in source:
+    if not _has_source(cls.__init__, "config_values", "default_config", "blocks.blocks"):
         log.warning("Gradio's SessionState has changed; each new session keeps copying every config")
         return False
     original = cls.__init__
@@ -122,11 +118,9 @@ def quick_static_check() -> bool:
 
     if getattr(utils._is_static_file, "quick", False):
         return True
-    try:
-        source = inspect.getsource(utils._is_static_file)
-    except (OSError, TypeError):
-        source = ""
-    if "is_in_or_equal(file_path, static_file)" not in source or "def is_in_or_equal" not in inspect.getsource(utils):
+    if not _has_source(utils._is_static_file, "is_in_or_equal(file_path, static_file)") or not _has_source(
+        utils.is_in_or_equal, "relative_to"
+    ):
         log.warning("Gradio's static-file check has changed; it keeps resolving every path each time")
         return False
 
@@ -145,3 +139,12 @@ def quick_static_check() -> bool:
     _is_static_file.quick, _is_static_file.original = True, utils._is_static_file
     utils._is_static_file = _is_static_file
     return True
+
+
+def _has_source(fn, *parts: str) -> bool:
+    """``fn``'s source holds each of ``parts`` (what a patch of it relies on); False when it cannot be read."""
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return False
+    return all(part in source for part in parts)
