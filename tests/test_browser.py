@@ -22,12 +22,16 @@ def page(browser, app_url):
     pg = ctx.new_page()
     pg.goto(app_url)
     pg.wait_for_selector("#cnn-sketchpad canvas", timeout=30_000)
+    pg.wait_for_selector("#cnn-sketchpad [data-ready]", state="attached", timeout=30_000)  # pad.js has run
     yield pg
     ctx.close()
 
 
 def draw(page, selector: str, strokes: list[list[tuple[float, float]]]) -> None:
     """Draw strokes given in [-1, 1] coordinates around the centre of the editor's canvas."""
+    # pad.js has run (its handlers are on the canvas): a stroke drawn before would never be read. On a busy
+    # machine (an app whose helper processes are still starting) the page shows the canvas first.
+    page.wait_for_selector(f"{selector}[data-ready], {selector} [data-ready]", state="attached", timeout=30_000)
     canvas = page.locator(f"{selector} canvas").first
     canvas.wait_for(state="visible", timeout=30_000)  # a tab opened by a link shows it a moment later
     box = canvas.bounding_box()
