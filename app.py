@@ -28,7 +28,7 @@ from archdemo.ui import CSS, build
 from archdemo.ui.limits import request_limits
 from archdemo.ui.live import live_routes
 from archdemo.ui.model_table import latency_ms
-from archdemo.ui.serving import async_login_check, lean_sessions, quick_static_check
+from archdemo.ui.serving import async_login_check, keep_connections_open, lean_sessions, quick_static_check
 from archdemo.weights.registry import MODELS
 from archdemo.weights.store import ModelStore
 
@@ -208,6 +208,7 @@ def main(argv: list[str] | None = None) -> None:
         # Capped bodies, bounded uploads (archdemo/ui/limits.py); the pad's live socket (archdemo/ui/live.py).
         app_kwargs={"middleware": request_limits(), "routes": live_routes(answers)},
     )
+    keep_connections_open(getattr(demo, "server", None))  # clients close idle connections first (ui/serving.py)
     if tuned:
         async_login_check(getattr(demo, "server_app", None))  # warns and changes nothing if Gradio differs
         lean_sessions()  # the same

@@ -1,8 +1,11 @@
-"""Tuned serving's shortcuts keep Gradio's rules exactly: its login check, and each visitor's own state."""
+"""Tuned serving's shortcuts keep Gradio's rules exactly (its login check, each visitor's own state), and idle
+connections outlive the clients' own idle timeout (every app)."""
 
 from __future__ import annotations
 
 import inspect
+import socket
+import time
 
 import gradio as gr
 import httpx
@@ -11,7 +14,15 @@ from conftest import free_port
 from gradio.state_holder import SessionState
 from gradio_client import Client
 
-from archdemo.ui.serving import _dependencies, _routes, async_login_check, lean_sessions
+from archdemo.deploy.nginx import UPSTREAM_IDLE_S, nginx_conf
+from archdemo.ui.serving import (
+    KEEP_ALIVE_S,
+    _dependencies,
+    _routes,
+    async_login_check,
+    keep_connections_open,
+    lean_sessions,
+)
 
 
 @pytest.mark.parametrize("auth, expected", [(None, 200), (("teacher", "secret"), 401)])
@@ -82,3 +93,42 @@ def test_the_quick_static_check_answers_as_gradios_own(tmp_path):
     assert [utils._is_static_file(c, resolved) for c in cases] == expected
     assert expected == [True, True, False, True, False, True, False, True, True, False, False, False]
     assert utils._is_static_file(static / "a.png", []) is False
+
+
+def _get(sock: socket.socket) -> bytes:
+    """One keep-alive GET on ``sock`` -> the first bytes of its answer (b"" once the server has closed it)."""
+    try:
+        sock.sendall(b"GET /gradio_api/queue/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        return sock.recv(65536)
+    except OSError:  # a reset: closed too
+        return b""
+
+
+def test_an_idle_connection_outlives_the_clients_own_idle_timeout():
+    # uvicorn closes a connection idle for 5 s, just when httpx (and gradio_client) would reuse it:
+    # requests cut off with ReadError. A connection opened before keep_connections_open has uvicorn's
+    # 5 s, one opened after it ours; both then sit idle 6 s and are asked again.
+    with gr.Blocks() as demo:
+        gr.Textbox()
+    port = free_port()
+    demo.launch(server_port=port, prevent_thread_lock=True)
+    try:
+        before = socket.create_connection(("127.0.0.1", port), timeout=10)
+        assert _get(before).startswith(b"HTTP/1.1 200")
+        assert keep_connections_open(demo.server)
+        after = socket.create_connection(("127.0.0.1", port), timeout=10)
+        assert _get(after).startswith(b"HTTP/1.1 200")
+        time.sleep(6.5)
+        assert _get(before) == b""  # uvicorn's own 5 s: closed
+        assert _get(after).startswith(b"HTTP/1.1 200")  # still open, and answering
+        before.close()
+        after.close()
+    finally:
+        demo.close()
+    assert not keep_connections_open(object())  # a server without uvicorn's config: nothing changed
+
+
+def test_nginx_closes_its_idle_connections_to_the_replicas_before_they_do(tmp_path):
+    conf = nginx_conf(tmp_path, "127.0.0.1", 8000, [8001, 8002])
+    assert f"keepalive_timeout {UPSTREAM_IDLE_S}s;" in conf
+    assert UPSTREAM_IDLE_S < KEEP_ALIVE_S

@@ -25,6 +25,9 @@ COOKIE = "archdemo_replica"
 # The app caps uploads at 10 MB (app.py: max_file_size); the form around the file needs a little more.
 # nginx's own default (1 MB) would refuse photos of digits before Gradio could say why.
 MAX_BODY = "12m"
+# nginx closes its idle connections to a replica first: the replicas keep theirs 75 s
+# (archdemo/ui/serving.py, KEEP_ALIVE_S), so a request never goes out on one a replica is closing.
+UPSTREAM_IDLE_S = 60
 
 
 def nginx_conf(run_dir: Path, host: str, port: int, upstream_ports: list[int]) -> str:
@@ -67,6 +70,7 @@ http {{
         hash $affinity consistent;
 {servers}
         keepalive 64;
+        keepalive_timeout {UPSTREAM_IDLE_S}s;
     }}
 
     server {{

@@ -1,4 +1,5 @@
-"""Serving tweaks applied to the launched Gradio app (tuned serving only): less work per request."""
+"""Serving tweaks applied to the launched Gradio app: less work per request (tuned serving), and idle
+connections kept open longer than the clients keep them (every app, ``keep_connections_open``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,29 @@ from fastapi import Depends, HTTPException, status
 from gradio import state_holder
 
 log = logging.getLogger("archdemo.ui")
+
+# An idle connection stays open this long: past httpx's own 5 s (gradio_client, the benchmarks) and
+# nginx's 60 s for its connections to the replicas (archdemo/deploy/nginx.py, UPSTREAM_IDLE_S).
+KEEP_ALIVE_S = 75.0
+
+
+def keep_connections_open(server, seconds: float = KEEP_ALIVE_S) -> bool:
+    """Close idle connections after ``seconds``, not uvicorn's 5 s, for every connection from now on.
+
+    A client that reuses an idle connection just as the server closes it has its request cut off:
+    httpx, and so gradio_client, keeps an idle connection for 5 s too, and nginx keeps its own to the
+    replicas for 60 s. 100 httpx clients, each sending a live update every 5.0 +- 0.05 s to ``app.py``:
+    98 of 1,000 requests failed with ``ReadError`` (none every 3 s or 7 s); the drawing room met one
+    at a pen-up. With the server waiting longer than any client, the client always closes first.
+    Gradio builds uvicorn's Config itself without this setting; uvicorn reads it for each new
+    connection, so it is set on the running server. Returns False (and changes nothing) if Gradio's
+    server no longer has uvicorn's config."""
+    config = getattr(server, "config", None)
+    if not isinstance(getattr(config, "timeout_keep_alive", None), int | float):
+        log.warning("Gradio's server has no uvicorn config; idle connections close after uvicorn's default")
+        return False
+    config.timeout_keep_alive = seconds
+    return True
 
 
 def async_login_check(app) -> bool:
