@@ -25,6 +25,7 @@ from archdemo.serving.answers import Answers
 from archdemo.settings import Settings
 from archdemo.tasks.writing import start_writing, stop_writing, writing_ready
 from archdemo.ui import CSS, build
+from archdemo.ui.compression import compressed_pages
 from archdemo.ui.limits import request_limits
 from archdemo.ui.live import live_routes
 from archdemo.ui.model_table import latency_ms
@@ -205,8 +206,9 @@ def main(argv: list[str] | None = None) -> None:
         state_session_capacity=settings.max_sessions,
         footer_links=["api", "gradio"],
         prevent_thread_lock=True,
-        # Capped bodies, bounded uploads (archdemo/ui/limits.py); the pad's live socket (archdemo/ui/live.py).
-        app_kwargs={"middleware": request_limits(), "routes": live_routes(answers)},
+        # Capped bodies, bounded uploads (archdemo/ui/limits.py); the page compressed (archdemo/ui/compression.py);
+        # the pad's live socket (archdemo/ui/live.py).
+        app_kwargs={"middleware": [*request_limits(), *compressed_pages()], "routes": live_routes(answers)},
     )
     keep_connections_open(getattr(demo, "server", None))  # clients close idle connections first (ui/serving.py)
     if tuned:
