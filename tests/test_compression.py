@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 
 import brotli
@@ -11,7 +12,7 @@ import pytest
 from conftest import free_port
 from gradio_client import Client
 
-from archdemo.ui.compression import MINIMUM, Compressed, chosen_encoding, compressed_pages
+from archdemo.ui.compression import MINIMUM, Compressed, CompressedPages, chosen_encoding, compressed_pages
 
 
 @pytest.mark.parametrize(
@@ -76,3 +77,34 @@ def test_small_answers_streams_and_the_api_pass_through(served):
     assert "content-encoding" not in head.headers
     client = Client(url, verbose=False)  # httpx: asks for br and gzip; the queue's event stream untouched
     assert client.predict("quiet", api_name="/shout") == "QUIET"
+
+
+def test_a_room_arriving_at_once_waits_for_one_compression():
+    cache, body = Compressed(), b'{"config": "%s"}' % (b"x" * 100_000)
+
+    async def room():
+        return await asyncio.gather(*(cache.get(body, "gzip") for _ in range(20)))
+
+    answers = asyncio.run(room())
+    assert cache.made == 1 and len(set(answers)) == 1 and gzip.decompress(answers[0]) == body
+
+
+def test_an_answer_it_does_not_compress_goes_out_as_it_came():
+    # A start that looks worth compressing, then a message that is not a body (an ASGI extension's file
+    # send): the held start must go out first, unchanged, and the message after it.
+    start = {"type": "http.response.start", "status": 200,
+             "headers": [(b"content-type", b"application/json"), (b"content-length", b"50000")]}  # fmt: skip
+    other = {"type": "http.response.pathsend", "path": "/tmp/big.json"}
+
+    async def app(scope, receive, send):
+        await send(start)
+        await send(other)
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "headers": [(b"accept-encoding", b"gzip")]}
+    asyncio.run(CompressedPages(app)(scope, None, send))
+    assert sent == [start, other]

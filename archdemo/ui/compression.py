@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import threading
 from collections import OrderedDict
 
 import anyio
@@ -65,25 +64,34 @@ def _weight(params: list[str]) -> float:
 
 
 class Compressed:
-    """Compressed bodies by (encoding, body digest), the least recently used dropped past ``size``."""
+    """Compressed bodies by (encoding, body digest), the least recently used dropped past ``size``.
+
+    Used on the event loop only (the compressing itself runs on a worker thread). A room arriving at
+    once asks for the same body many times before its first compression is done: they wait for that
+    one instead of each starting its own."""
 
     def __init__(self, size: int = CACHED) -> None:
-        self.size, self.made = size, 0  # made: how many compressions were run (a test reads it)
+        self.size, self.made = size, 0  # made: how many compressions were run (the tests read it)
         self._kept: OrderedDict[tuple[str, bytes], bytes] = OrderedDict()
-        self._lock = threading.Lock()
+        self._making: dict[tuple[str, bytes], anyio.Event] = {}
 
     async def get(self, body: bytes, encoding: str) -> bytes:
         key = (encoding, hashlib.blake2b(body, digest_size=16).digest())
-        with self._lock:
-            if key in self._kept:
-                self._kept.move_to_end(key)
-                return self._kept[key]
-        packed = await anyio.to_thread.run_sync(compress, body, encoding)
-        with self._lock:
+        while key not in self._kept and key in self._making:
+            await self._making[key].wait()
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return self._kept[key]
+        done = self._making[key] = anyio.Event()
+        try:
+            packed = await anyio.to_thread.run_sync(compress, body, encoding)
             self.made += 1
             self._kept[key] = packed
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
+        finally:
+            del self._making[key]
+            done.set()
         return packed
 
 
@@ -120,7 +128,11 @@ class CompressedPages:
                     return None
                 passing = True
                 return await send(message)
-            if message["type"] != "http.response.body" or start is None:
+            if message["type"] != "http.response.body":  # not a body this can compress: as it comes
+                if start is not None:
+                    await send(start)
+                    start = None
+                passing = True
                 return await send(message)
             parts.append(message.get("body", b""))
             if message.get("more_body", False):
