@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,6 +213,17 @@ def wait_ready(app: App, timeout: float) -> float:
     if app.proc.args[1] == "app.py" and not helpers_up(app.log):
         print(f"[bench] {app.url} not ready for a room after 120 s; going on", file=sys.stderr)
     return up
+
+
+@contextmanager
+def ready_app(log_name: str, env: Mapping[str, str] | None = None) -> Iterator[App]:
+    """``python app.py`` started, ready for a room (``wait_ready``) inside the block, and stopped after it."""
+    app = start_app("app.py", env or {}, log_name)
+    try:
+        wait_ready(app, timeout=300)
+        yield app
+    finally:
+        app.stop()
 
 
 def api_settings(url: str) -> dict[str, dict]:

@@ -18,7 +18,7 @@ import asyncio
 import random
 from collections import Counter
 
-from bench.common import RESULTS, machine_info, start_app, table, wait_ready, write_json
+from bench.common import RESULTS, machine_info, ready_app, table, write_json
 
 PICTURE = bytes(784)  # what the pad posts: 28 x 28 grey levels
 
@@ -51,12 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rounds", type=int, default=10, help="requests per client and gap (default 10)")
     p.add_argument("--gaps", default="3,5,7", help="seconds between a client's requests (default 3,5,7)")
     args = p.parse_args(argv)
-    app = start_app("app.py", {}, "idle-reuse-app.log")
-    try:
-        wait_ready(app, timeout=300)
+    with ready_app("idle-reuse-app.log") as app:
         results = [asyncio.run(one_gap(app.url, float(g), args.clients, args.rounds)) for g in args.gaps.split(",")]
-    finally:
-        app.stop()
     rows = [[r["gap_s"], r["sent"], r["ok"], sum(r["errors"].values()), r["errors"] or ""] for r in results]
     print(table(["gap s", "sent", "ok", "cut off", "kinds"], rows))
     write_json(RESULTS / "idle-reuse.json", {"machine": machine_info("cpu"), "args": vars(args), "results": results})

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from conftest import CHROMIUM_ARGS  # noqa: E402
 
-from bench.common import RESULTS, machine_info, percentile, start_app, table, wait_ready, write_json  # noqa: E402
+from bench.common import RESULTS, machine_info, percentile, ready_app, table, write_json  # noqa: E402
 
 
 def one_browser(url: str) -> dict:
@@ -79,13 +79,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--visitors", type=int, default=100, help="visitors opening the page at once (default 100)")
     p.add_argument("--accept", default="gzip, deflate", help='their Accept-Encoding (default "gzip, deflate")')
     args = p.parse_args(argv)
-    app = start_app("app.py", {}, "page-weight-app.log")
-    try:
-        wait_ready(app, timeout=300)
+    with ready_app("page-weight-app.log") as app:
         browser = one_browser(app.url)
         arriving = asyncio.run(room(app.url, args.visitors, args.accept))
-    finally:
-        app.stop()
     wire, decoded, count = Counter(), Counter(), Counter()
     for r in browser["responses"]:
         wire[r["kind"]] += r["wire"]
