@@ -16,11 +16,13 @@ import subprocess
 import sys
 import weakref
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 from conftest import ROOT
 from PIL import Image
 
+from archdemo.inputs import images
 from archdemo.runtime.heap import freeze_startup_objects
 
 W, H = 8192, 4882  # 40 megapixels: the most check_image_size accepts
@@ -100,6 +102,30 @@ def test_the_worst_images_at_the_apis_concurrency_stay_under_2_gb(tmp_path):
     grew = found["peak_mb"] - found["idle_mb"]
     print(f"peak {found['peak_mb']:.0f} MB, idle {found['idle_mb']:.0f} MB: +{grew:.0f} MB")
     assert grew < LIMIT_MB, found
+
+
+def test_a_decodes_full_size_pixels_are_freed_before_its_budget_is_given_back(monkeypatch, tmp_path):
+    # Freed after it, they outlived the budget: another decode could start in the room they still took.
+    path = tmp_path / "big.png"
+    Image.new("L", (2000, 1500), 255).save(path)
+    events = []
+    close, hold = Image.Image.close, images._decodes.hold
+
+    def closing(self):
+        events.append("closed")
+        close(self)
+
+    @contextmanager
+    def holding(amount):
+        with hold(amount):
+            events.append("held")
+            yield
+            events.append("given back")
+
+    monkeypatch.setattr(Image.Image, "close", closing)
+    monkeypatch.setattr(images._decodes, "hold", holding)
+    assert max(images.load_image_file(str(path)).size) <= images.WORK_SIDE
+    assert events[0] == "held" and events.index("closed") < events.index("given back"), events
 
 
 class _Node:

@@ -291,7 +291,12 @@ def load_image_file(path: str) -> Image.Image:
     cost = img.width * img.height * DECODE_COST.get(img.format, DECODE_COST_DEFAULT)
     try:
         with _decodes.hold(cost):
-            return _decode_reduced(img)
+            try:
+                return _decode_reduced(img)
+            finally:
+                # The full-size pixels are freed before the budget is given back: closed after it, they
+                # outlived it, and another decode could start in the room they still took.
+                img.close()
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
         raise InputError("The image file is truncated or corrupt; please upload it again.") from None
     finally:
