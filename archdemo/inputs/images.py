@@ -289,18 +289,15 @@ def load_image_file(path: str) -> Image.Image:
     if img.mode not in DECODED_BYTES:
         raise InputError(f"Images with {img.mode} pixels are not supported; please save it as an 8-bit PNG or JPEG.")
     cost = img.width * img.height * DECODE_COST.get(img.format, DECODE_COST_DEFAULT)
-    try:
-        with _decodes.hold(cost):
-            try:
-                return _decode_reduced(img)
-            finally:
-                # The full-size pixels are freed before the budget is given back: closed after it, they
-                # outlived it, and another decode could start in the room they still took.
-                img.close()
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
-        raise InputError("The image file is truncated or corrupt; please upload it again.") from None
-    finally:
-        img.close()
+    with _decodes.hold(cost):
+        try:
+            return _decode_reduced(img)
+        except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+            raise InputError("The image file is truncated or corrupt; please upload it again.") from None
+        finally:
+            # The full-size pixels are freed before the budget is given back: closed after it, they
+            # outlived it, and another decode could start in the room they still took.
+            img.close()
 
 
 def _decode_reduced(img: Image.Image) -> Image.Image:
