@@ -29,13 +29,10 @@ KINDS = (b"text/html", b"application/json")
 BROTLI_QUALITY, GZIP_LEVEL = 5, 6  # at 9 ms for the page, near each format's smallest
 
 
-def _brotli():
-    try:
-        import brotli  # Gradio's own dependency
-
-        return brotli
-    except ImportError:  # pragma: no cover - then gzip only
-        return None
+try:
+    import brotli  # Gradio's own dependency
+except ImportError:  # pragma: no cover - then gzip only
+    brotli = None
 
 
 def chosen_encoding(accept: bytes, brotli_available: bool = True) -> str | None:
@@ -97,7 +94,7 @@ class Compressed:
 
 def compress(body: bytes, encoding: str) -> bytes:
     if encoding == "br":
-        return _brotli().compress(body, quality=BROTLI_QUALITY)
+        return brotli.compress(body, quality=BROTLI_QUALITY)
     return gzip.compress(body, GZIP_LEVEL, mtime=0)  # mtime=0: the same body, the same bytes
 
 
@@ -105,13 +102,13 @@ class CompressedPages:
     """ASGI middleware: see the module docstring."""
 
     def __init__(self, app, cache: Compressed | None = None) -> None:
-        self.app, self.cache, self.brotli = app, cache or Compressed(), _brotli() is not None
+        self.app, self.cache = app, cache or Compressed()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope.get("method") != "GET":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
-        encoding = chosen_encoding(headers.get(b"accept-encoding", b""), self.brotli)
+        encoding = chosen_encoding(headers.get(b"accept-encoding", b""), brotli is not None)
         if encoding is None or b"range" in headers:
             return await self.app(scope, receive, send)
         start: dict | None = None  # the held response start, while the body may still be compressed
